@@ -1,0 +1,37 @@
+/**
+ * The compute backend behind every matmul: the native addon (OpenBLAS or its portable C++ kernel) or,
+ * when no addon could be built, a pure-TypeScript fallback. All matrices are row-major Float32Arrays;
+ * offsets and leading dimensions are in elements, exactly as in CBLAS with CblasRowMajor.
+ */
+export type BackendName = 'openblas' | 'portable' | 'ts';
+
+export interface BackendInfo {
+  name: BackendName;
+  threads: number;
+  /** e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH SkylakeX" or "portable blocked kernel (AVX2)" or "pure TypeScript". */
+  detail: string;
+  /** Why a faster backend is not in use, if it is not. */
+  fallbackReason?: string;
+}
+
+export interface Backend {
+  readonly name: BackendName;
+  /** C = alpha · op(A) · op(B) + beta · C, op(X) = Xᵀ when trans is true. A is m×k after op, B k×n, C m×n. */
+  sgemm(
+    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: Float32Array, offA: number, lda: number,
+    b: Float32Array, offB: number, ldb: number,
+    beta: number, c: Float32Array, offC: number, ldc: number,
+  ): void;
+  /** `batch` independent sgemms; matrix i starts at off + i·stride in each of A, B, C. */
+  sgemmStridedBatched(
+    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: Float32Array, offA: number, lda: number, strideA: number,
+    b: Float32Array, offB: number, ldb: number, strideB: number,
+    beta: number, c: Float32Array, offC: number, ldc: number, strideC: number,
+    batch: number,
+  ): void;
+  setThreads(n: number): void;
+  getThreads(): number;
+  info(): BackendInfo;
+}
