@@ -1,0 +1,13 @@
+/** The tensor layer's public surface: tensors, autograd, ops, optimisers, safetensors, backends. */
+export { Tensor, IntTensor, tensor, scalar, zeros, ones, full, randn, rand, arange, intTensor, noGrad, isGradEnabled, record } from './tensor.js';
+export type { GradNode } from './tensor.js';
+export { backward, grad, tape } from './autograd.js';
+export { type Shape, numel, fmtShape, sameShape } from './shape.js';
+export * from './ops/elementwise.js';
+export { sum, mean, max, min, argmax, sumToShape } from './ops/reduce.js';
+export { broadcastTo } from './ops/broadcast.js';
+export { matmul, type MatmulOptions } from './ops/matmul.js';
+export { softmax, logSoftmax, layerNorm, rmsNorm } from './ops/nn.js';
+export { permute, transpose, slice, concat, stack, unsqueeze, squeeze, flatten } from './ops/layout.js';
+export { indexSelect, gather, where, topk } from './ops/indexing.js';
+export { Adam, AdamW, type AdamOptions, type AdamState } from './optim.js';
