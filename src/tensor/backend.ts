@@ -34,4 +34,9 @@ export interface Backend {
   setThreads(n: number): void;
   getThreads(): number;
   info(): BackendInfo;
+  /**
+   * Native backends only: measured peak single-precision GFLOP/s of an FMA-bound loop run for about
+   * `seconds` on `threads` threads (default: the backend's thread count).
+   */
+  peakGflops?(seconds?: number, threads?: number): number;
 }

@@ -1,0 +1,74 @@
+// Shared declarations of the circuitscope native compute layer.
+// All matrices are row-major float32; leading dimensions and offsets are in elements (CBLAS RowMajor).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace cs {
+
+// One GEMM: C[m,n] = alpha · op(A)[m,k] · op(B)[k,n] + beta · C[m,n].
+// Stored shapes: A is [m,k] (lda ≥ k) or, when ta, [k,m] (lda ≥ m); B is [k,n] (ldb ≥ n) or, when tb,
+// [n,k] (ldb ≥ k); C is [m,n] (ldc ≥ n). Pointers already point at the first element of each matrix.
+struct Gemm {
+  bool ta = false, tb = false;
+  long m = 0, n = 0, k = 0;
+  float alpha = 1.f;
+  const float* a = nullptr;
+  long lda = 0;
+  const float* b = nullptr;
+  long ldb = 0;
+  float beta = 0.f;
+  float* c = nullptr;
+  long ldc = 0;
+};
+
+// BLAS semantics for the degenerate cases (shared by every kernel): m = 0 or n = 0 → nothing;
+// k = 0 or alpha = 0 → C = beta·C, where beta = 0 stores exact zeros (NaN/Inf already in C are overwritten).
+void scale_c(const Gemm& g);
+
+// ---- portable kernel (gemm_portable.cc) ----
+// Single-threaded blocked GEMM on the calling thread (uses thread-local packing buffers).
+void portable_sgemm_st(const Gemm& g);
+// Which micro-kernel the portable GEMM dispatches to on this CPU: "avx512", "avx2" or "generic".
+const char* portable_isa();
+
+// ---- micro-kernels (kernels_x86.cc / gemm_portable.cc) ----
+// Computes one MR×NR tile: acc = Σ_p Ap[p,:]ᵀ Bp[p,:] over kc steps, where Ap is a packed sliver
+// [kc][MR] and Bp a packed sliver [kc][NR]; then C[MR,NR] (row stride ldc) = alpha·acc + beta·C,
+// with beta == 0 never reading C.
+using MicroKernel = void (*)(long kc, const float* ap, const float* bp, float* c, long ldc, float alpha,
+                             float beta);
+struct KernelDesc {
+  int mr, nr;
+  MicroKernel fn;
+  const char* isa;
+};
+KernelDesc kernel_generic();
+#if defined(__x86_64__) || defined(__i386__)
+KernelDesc kernel_avx2();
+KernelDesc kernel_avx512();
+#endif
+
+// ---- dispatch (gemm_dispatch.cc) ----
+enum class Kernel { OpenBLAS, Portable };
+bool have_openblas();
+void set_kernel(Kernel k);
+Kernel get_kernel();
+void set_threads(int n);
+int get_threads();
+int default_threads();
+// C = alpha·op(A)·op(B) + beta·C with the current kernel and thread count.
+void sgemm(const Gemm& g);
+// `batch` independent GEMMs; matrix i of each operand starts at base + i·stride (strides in elements).
+void sgemm_batched(const Gemm& g, long stride_a, long stride_b, long stride_c, long batch);
+std::string openblas_config();
+std::string openblas_corename();
+
+// ---- peak probe (peak.cc) ----
+// Runs an FMA-bound loop on `threads` threads concurrently for about `seconds`; returns GFLOP/s.
+double peak_gflops(double seconds, int threads);
+const char* peak_isa();
+
+}  // namespace cs

@@ -1,0 +1,169 @@
+/**
+ * The native backends: `build/Release/circuitscope_native.node` (built by scripts/build-native.mjs
+ * from binding.gyp + native/*.cc) driven either through OpenBLAS or through its own portable blocked
+ * kernel. Arguments are validated in TypeScript first (gemm-args.ts); the data never passes through JS.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Backend, BackendInfo } from './backend.js';
+import { validateSgemm, validateSgemmBatched, validateThreads } from './gemm-args.js';
+
+export type NativeKernel = 'openblas' | 'portable';
+
+export interface NativeInfo {
+  kernel: NativeKernel;
+  threads: number;
+  defaultThreads: number;
+  /** Whether the addon was linked against OpenBLAS. */
+  openblas: boolean;
+  /** `openblas_get_config()`, e.g. "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY SkylakeX MAX_THREADS=64"; "" without OpenBLAS. */
+  openblasConfig: string;
+  openblasCore: string;
+  /** Micro-kernel of the portable GEMM on this CPU: "avx512" | "avx2" | "generic". */
+  portableIsa: string;
+  peakIsa: string;
+  compiledWith: string[];
+  cpu: Record<string, boolean>;
+}
+
+/** The raw addon exports (row-major; offsets, leading dims and strides in elements). */
+export interface NativeAddon {
+  sgemm(
+    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: Float32Array, offA: number, lda: number, b: Float32Array, offB: number, ldb: number,
+    beta: number, c: Float32Array, offC: number, ldc: number,
+  ): void;
+  sgemmStridedBatched(
+    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: Float32Array, offA: number, lda: number, strideA: number,
+    b: Float32Array, offB: number, ldb: number, strideB: number,
+    beta: number, c: Float32Array, offC: number, ldc: number, strideC: number, batch: number,
+  ): void;
+  setThreads(n: number): void;
+  getThreads(): number;
+  setKernel(kernel: NativeKernel): void;
+  getKernel(): NativeKernel;
+  info(): NativeInfo;
+  peakGflops(seconds: number, threads?: number): number;
+}
+
+/** Walks up from this module (src/tensor/ in development, dist/ when bundled) to circuitscope's package.json. */
+export function findPackageRoot(fromUrl: string = import.meta.url): string | undefined {
+  let dir = path.dirname(fileURLToPath(fromUrl));
+  for (;;) {
+    const pkg = path.join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      try {
+        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: unknown }).name === 'circuitscope') return dir;
+      } catch {
+        // unreadable package.json: keep walking
+      }
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+export type NativeLoad = { addon: NativeAddon; error?: undefined } | { addon?: undefined; error: string };
+
+let loaded: NativeLoad | undefined;
+
+/** Loads the addon once per module instance; never throws — a failure comes back as a one-line reason. */
+export function loadNative(): NativeLoad {
+  if (loaded) return loaded;
+  const root = findPackageRoot();
+  if (!root) {
+    loaded = { error: 'cannot locate the circuitscope package root' };
+    return loaded;
+  }
+  const file = path.join(root, 'build', 'Release', 'circuitscope_native.node');
+  if (!existsSync(file)) {
+    loaded = { error: `${path.relative(process.cwd(), file) || file} not built` };
+    return loaded;
+  }
+  try {
+    const addon = createRequire(import.meta.url)(file) as NativeAddon;
+    loaded = { addon };
+  } catch (e) {
+    loaded = { error: `loading ${file} failed: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}` };
+  }
+  return loaded;
+}
+
+/** The kernel the addon is currently set to (process-wide); backends switch it lazily before each call. */
+let currentKernel: NativeKernel | undefined;
+
+export class NativeBackend implements Backend {
+  readonly name: NativeKernel;
+  private readonly addon: NativeAddon;
+  private readonly fallbackReason: string | undefined;
+
+  constructor(addon: NativeAddon, kernel: NativeKernel, fallbackReason?: string) {
+    this.addon = addon;
+    this.name = kernel;
+    this.fallbackReason = fallbackReason;
+    addon.setKernel(kernel);  // throws if this build has no OpenBLAS
+    currentKernel = kernel;
+  }
+
+  private use(): NativeAddon {
+    if (currentKernel !== this.name) {
+      this.addon.setKernel(this.name);
+      currentKernel = this.name;
+    }
+    return this.addon;
+  }
+
+  sgemm(
+    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: Float32Array, offA: number, lda: number, b: Float32Array, offB: number, ldb: number,
+    beta: number, c: Float32Array, offC: number, ldc: number,
+  ): void {
+    validateSgemm(transA, transB, m, n, k, alpha, a, offA, lda, b, offB, ldb, beta, c, offC, ldc);
+    this.use().sgemm(transA, transB, m, n, k, alpha, a, offA, lda, b, offB, ldb, beta, c, offC, ldc);
+  }
+
+  sgemmStridedBatched(
+    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: Float32Array, offA: number, lda: number, strideA: number,
+    b: Float32Array, offB: number, ldb: number, strideB: number,
+    beta: number, c: Float32Array, offC: number, ldc: number, strideC: number,
+    batch: number,
+  ): void {
+    validateSgemmBatched(transA, transB, m, n, k, alpha, a, offA, lda, strideA, b, offB, ldb, strideB,
+      beta, c, offC, ldc, strideC, batch);
+    this.use().sgemmStridedBatched(transA, transB, m, n, k, alpha, a, offA, lda, strideA, b, offB, ldb, strideB,
+      beta, c, offC, ldc, strideC, batch);
+  }
+
+  /** Thread count is process-wide: it sizes our pool and OpenBLAS's threads for every native backend. */
+  setThreads(n: number): void {
+    this.addon.setThreads(validateThreads(n));
+  }
+
+  getThreads(): number {
+    return this.addon.getThreads();
+  }
+
+  peakGflops(seconds = 0.2, threads?: number): number {
+    return this.addon.peakGflops(seconds, threads === undefined ? this.getThreads() : validateThreads(threads, 'peakGflops'));
+  }
+
+  /** The addon's own description (OpenBLAS config, compile flags, CPU features). */
+  nativeInfo(): NativeInfo {
+    return this.addon.info();
+  }
+
+  info(): BackendInfo {
+    const ni = this.addon.info();
+    const detail = this.name === 'openblas'
+      ? `${ni.openblasConfig} (batched GEMMs split across ${ni.threads} threads)`
+      : `portable blocked kernel (${ni.portableIsa})`;
+    const info: BackendInfo = { name: this.name, threads: ni.threads, detail };
+    if (this.fallbackReason) info.fallbackReason = this.fallbackReason;
+    return info;
+  }
+}
