@@ -126,6 +126,13 @@ Napi::Value SetKernel(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value SetPortableIsa(const Napi::CallbackInfo& info) {
+  const std::string isa = info.Length() == 1 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+  if (!cs::set_portable_isa(isa))
+    throw Napi::Error::New(info.Env(), "portable ISA '" + isa + "' is unknown or not supported by this CPU");
+  return info.Env().Undefined();
+}
+
 const char* kernel_name() { return cs::get_kernel() == cs::Kernel::OpenBLAS ? "openblas" : "portable"; }
 
 Napi::Value GetKernel(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), kernel_name()); }
@@ -189,6 +196,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getThreads", Napi::Function::New(env, GetThreads, "getThreads"));
   exports.Set("setKernel", Napi::Function::New(env, SetKernel, "setKernel"));
   exports.Set("getKernel", Napi::Function::New(env, GetKernel, "getKernel"));
+  exports.Set("setPortableIsa", Napi::Function::New(env, SetPortableIsa, "setPortableIsa"));
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("peakGflops", Napi::Function::New(env, PeakGflops, "peakGflops"));
   return exports;

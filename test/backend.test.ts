@@ -97,10 +97,12 @@ function checkCase(be: Backend, g: Case, label: string): void {
 }
 
 const TRANSPOSES: [boolean, boolean][] = [[false, false], [false, true], [true, false], [true, true]];
-// Odd sizes, K beyond one 256-deep block, N beyond one 1024-wide panel, and shapes big enough for the
-// portable kernel to split across threads along n (200×1100) and along m (300×40).
+// Odd sizes, K beyond one 256-deep block, N beyond one 1024-wide panel, shapes big enough for the
+// portable kernel to split across threads along n (200×1100) and along m (300×40), and operands large
+// enough (> 64K floats) that the portable kernel packs them instead of reading them in place.
 const SHAPES: [number, number, number][] = [
-  [1, 1, 1], [7, 33, 129], [33, 7, 1], [129, 65, 33], [64, 48, 300], [200, 1100, 20], [300, 40, 200], [17, 1, 9],
+  [1, 1, 1], [7, 33, 129], [33, 7, 1], [129, 65, 33], [64, 48, 300], [200, 1100, 20], [300, 40, 260],
+  [40, 1100, 70], [17, 1, 9],
 ];
 
 const names = availableBackends();
@@ -206,6 +208,35 @@ describe.each(names.map((n) => [n] as [BackendName]))('backend %s', (name) => {
       expect(be.getThreads()).toBe(before);
     }
     expect(be.info().name).toBe(name);
+  });
+});
+
+// The portable kernel's other code paths (AVX2+FMA 6×16, generic 4×8), forced on this CPU.
+describe.runIf(names.includes('portable'))('portable kernel ISA variants', () => {
+  const addon = loadNative().addon!;
+  const isas = ['avx512', 'avx2', 'generic'].filter((isa) => {
+    try {
+      addon.setPortableIsa(isa);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      addon.setPortableIsa('best');
+    }
+  });
+
+  it.each(isas)('%s: all transposes, odd sizes, beta = 0 over NaN', (isa) => {
+    const be = createBackend('portable');
+    addon.setPortableIsa(isa);
+    try {
+      expect(addon.info().portableIsa).toBe(isa);
+      for (const [ta, tb] of TRANSPOSES) {
+        SHAPES.forEach(([m, n, k], i) => checkCase(be, makeCase(ta, tb, m, n, k, 7 * i), `${isa} ${m}x${n}x${k} ta=${ta} tb=${tb}`));
+        checkCase(be, makeCase(ta, tb, 19, 40, 23, 1, { beta: 0, nanC: true, view: true }), `${isa} beta=0 NaN C`);
+      }
+    } finally {
+      addon.setPortableIsa('best');
+    }
   });
 });
 

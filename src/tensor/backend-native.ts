@@ -45,6 +45,8 @@ export interface NativeAddon {
   getThreads(): number;
   setKernel(kernel: NativeKernel): void;
   getKernel(): NativeKernel;
+  /** Forces the portable micro-kernel ('avx512' | 'avx2' | 'generic' | 'best'); for tests. Throws if the CPU lacks it. */
+  setPortableIsa(isa: string): void;
   info(): NativeInfo;
   peakGflops(seconds: number, threads?: number): number;
 }
