@@ -31,9 +31,14 @@ class ThreadPool {
     start(n);
   }
 
+  // Sends workers that are still spinning after the last job to sleep at once, freeing their cores
+  // (called before handing the machine to OpenBLAS's own threads).
+  void park() { park_.store(true, std::memory_order_relaxed); }
+
   void run(long tasks, const std::function<void(long)>& fn) {
     std::lock_guard<std::mutex> serial(run_mutex_);  // one job at a time (e.g. several worker_threads)
     if (tasks <= 0) return;
+    park_.store(false, std::memory_order_relaxed);
     if (workers_.empty() || tasks == 1) {
       for (long i = 0; i < tasks; ++i) fn(i);
       return;
@@ -86,9 +91,11 @@ class ThreadPool {
   void worker_loop() {
     unsigned seen = generation_.load(std::memory_order_acquire);
     for (;;) {
-      if (!spin_until([&] { return generation_.load(std::memory_order_acquire) != seen || quit_; })) {
+      auto has_job = [&] { return generation_.load(std::memory_order_acquire) != seen || quit_; };
+      spin_until([&] { return has_job() || park_.load(std::memory_order_relaxed); });
+      if (!has_job()) {
         std::unique_lock<std::mutex> lk(mutex_);
-        cv_work_.wait(lk, [&] { return generation_.load(std::memory_order_acquire) != seen || quit_; });
+        cv_work_.wait(lk, has_job);
       }
       if (quit_) return;
       seen = generation_.load(std::memory_order_acquire);
@@ -122,6 +129,7 @@ class ThreadPool {
   std::atomic<long> next_{0};
   std::atomic<int> pending_{0};
   std::atomic<bool> quit_{false};
+  std::atomic<bool> park_{false};
   const std::function<void(long)>* fn_ = nullptr;
   long tasks_ = 0;
   std::exception_ptr error_;
