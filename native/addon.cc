@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <mutex>
 #include <string>
 
 #include "common.h"
@@ -185,11 +186,8 @@ Napi::Value PeakGflops(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  static bool initialised = false;  // once per process, not per worker_thread
-  if (!initialised) {
-    cs::set_threads(cs::default_threads());
-    initialised = true;
-  }
+  static std::once_flag once;  // once per process, not per worker_thread
+  std::call_once(once, [] { cs::set_threads(cs::default_threads()); });
   exports.Set("sgemm", Napi::Function::New(env, Sgemm, "sgemm"));
   exports.Set("sgemmStridedBatched", Napi::Function::New(env, SgemmStridedBatched, "sgemmStridedBatched"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));

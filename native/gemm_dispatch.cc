@@ -155,6 +155,10 @@ void sgemm_batched(const Gemm& g, long stride_a, long stride_b, long stride_c, l
   // selected: on attention-sized products (48 × 128×64×128) it measured ~1.3× faster per core than
   // single-threaded OpenBLAS 0.3.21 (it reads non-transposed operands in place instead of packing
   // them), and it keeps OpenBLAS's own thread pool out of our workers entirely.
+  if (flops(g) * double(batch) < 1e6) {  // a few µs of work: waking a worker would cost more
+    for (long i = 0; i < batch; ++i) portable_sgemm_st(item(i));
+    return;
+  }
   pool().run(batch, [&](long i) { portable_sgemm_st(item(i)); });
 }
 

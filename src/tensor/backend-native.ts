@@ -162,7 +162,7 @@ export class NativeBackend implements Backend {
   info(): BackendInfo {
     const ni = this.addon.info();
     const detail = this.name === 'openblas'
-      ? `${ni.openblasConfig} (batched GEMMs split across ${ni.threads} threads)`
+      ? `${ni.openblasConfig}; batched GEMMs: portable ${ni.portableIsa} kernel, one matrix per thread`
       : `portable blocked kernel (${ni.portableIsa})`;
     const info: BackendInfo = { name: this.name, threads: ni.threads, detail };
     if (this.fallbackReason) info.fallbackReason = this.fallbackReason;

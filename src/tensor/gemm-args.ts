@@ -73,11 +73,11 @@ export function validateGemm(g: GemmCall): void {
   const { op } = g;
   if (typeof g.transA !== 'boolean') fail(op, 'transA must be a boolean');
   if (typeof g.transB !== 'boolean') fail(op, 'transB must be a boolean');
-  for (const [name, v] of [['m', g.m], ['n', g.n], ['k', g.k], ['batch', g.batch], ['offA', g.offA],
-    ['offB', g.offB], ['offC', g.offC], ['lda', g.lda], ['ldb', g.ldb], ['ldc', g.ldc],
-    ['strideA', g.strideA], ['strideB', g.strideB], ['strideC', g.strideC]] as const) {
-    nonNegInt(op, name, v);
-  }
+  // One call per argument (no temporary arrays: this runs before every GEMM).
+  nonNegInt(op, 'm', g.m); nonNegInt(op, 'n', g.n); nonNegInt(op, 'k', g.k); nonNegInt(op, 'batch', g.batch);
+  nonNegInt(op, 'offA', g.offA); nonNegInt(op, 'offB', g.offB); nonNegInt(op, 'offC', g.offC);
+  nonNegInt(op, 'lda', g.lda); nonNegInt(op, 'ldb', g.ldb); nonNegInt(op, 'ldc', g.ldc);
+  nonNegInt(op, 'strideA', g.strideA); nonNegInt(op, 'strideB', g.strideB); nonNegInt(op, 'strideC', g.strideC);
   if (typeof g.alpha !== 'number' || !Number.isFinite(g.alpha)) fail(op, `alpha must be a finite number, got ${String(g.alpha)}`);
   if (typeof g.beta !== 'number' || !Number.isFinite(g.beta)) fail(op, `beta must be a finite number, got ${String(g.beta)}`);
   const { m, n, k, batch } = g;
