@@ -16,7 +16,12 @@ export interface BackendInfo {
 
 export interface Backend {
   readonly name: BackendName;
-  /** C = alpha · op(A) · op(B) + beta · C, op(X) = Xᵀ when trans is true. A is m×k after op, B k×n, C m×n. */
+  /**
+   * C = alpha · op(A) · op(B) + beta · C, op(X) = Xᵀ when trans is true. A is m×k after op, B k×n, C m×n.
+   * BLAS semantics (see gemm-args.ts): m or n = 0 is a no-op; k = 0 or alpha = 0 gives C = beta·C
+   * without reading A or B; beta = 0 overwrites C (NaN garbage in C never survives). Bad arguments
+   * throw a CircuitscopeError.
+   */
   sgemm(
     transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
     a: Float32Array, offA: number, lda: number,
