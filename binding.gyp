@@ -14,13 +14,15 @@
         'native/kernels_x86.cc',
         'native/gemm_dispatch.cc',
         'native/peak.cc',
+        'native/elementwise.cc',
       ],
       'include_dirs': ["<!(node -p \"require('node-addon-api').include_dir\")"],
       'defines': ['NAPI_VERSION=8', 'NAPI_CPP_EXCEPTIONS', 'NODE_ADDON_API_DISABLE_DEPRECATED'],
       'cflags!': ['-fno-exceptions'],
       'cflags_cc!': ['-fno-exceptions', '-std=gnu++17', '-std=gnu++20'],
-      'cflags': ['-O3', '-fexceptions', '-Wall', '-Wextra'],
-      'cflags_cc': ['-std=c++17', '-O3', '-fexceptions', '-Wall', '-Wextra'],
+      # -fno-math-errno/-fno-trapping-math let GCC vectorise loops with sqrt/floor/selects (we never read errno or FP traps).
+      'cflags': ['-O3', '-fexceptions', '-fno-math-errno', '-fno-trapping-math', '-Wall', '-Wextra'],
+      'cflags_cc': ['-std=c++17', '-O3', '-fexceptions', '-fno-math-errno', '-fno-trapping-math', '-Wall', '-Wextra'],
       'ldflags': ['-pthread'],
       'xcode_settings': {
         'GCC_ENABLE_CPP_EXCEPTIONS': 'YES',

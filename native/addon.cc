@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include <algorithm>
+#include <initializer_list>
 #include <cmath>
 #include <mutex>
 #include <string>
@@ -185,6 +186,39 @@ Napi::Value PeakGflops(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), cs::peak_gflops(seconds, static_cast<int>(threads)));
 }
 
+// Float32Arrays that must all have the same length (elementwise kernels); returns that length.
+size_t same_length(const Napi::CallbackInfo& info, std::initializer_list<Mat> mats) {
+  const size_t n = mats.begin()->length;
+  for (const Mat& m : mats)
+    if (m.length != n) throw Napi::RangeError::New(info.Env(), "elementwise arrays must have equal lengths");
+  return n;
+}
+
+// geluForward(x, y): y = GELU_tanh(x)
+Napi::Value GeluForward(const Napi::CallbackInfo& info) {
+  const Mat x = get_f32(info, 0, "x"), y = get_f32(info, 1, "y");
+  cs::gelu_forward(x.data, y.data, static_cast<long>(same_length(info, {x, y})));
+  return info.Env().Undefined();
+}
+
+// geluBackward(g, x, dx): dx = g · GELU'(x)
+Napi::Value GeluBackward(const Napi::CallbackInfo& info) {
+  const Mat g = get_f32(info, 0, "g"), x = get_f32(info, 1, "x"), dx = get_f32(info, 2, "dx");
+  cs::gelu_backward(g.data, x.data, dx.data, static_cast<long>(same_length(info, {g, x, dx})));
+  return info.Env().Undefined();
+}
+
+// adamUpdate(w, g, m, v, beta1, beta2, eps, l2, shrink, stepSize, invSqrtBc2): in place on w, m, v.
+Napi::Value AdamUpdate(const Napi::CallbackInfo& info) {
+  if (info.Length() != 11) throw Napi::TypeError::New(info.Env(), "adamUpdate expects 11 arguments");
+  const Mat w = get_f32(info, 0, "w"), g = get_f32(info, 1, "g"), m = get_f32(info, 2, "m"), v = get_f32(info, 3, "v");
+  const cs::AdamHyper h{get_float(info, 4, "beta1"), get_float(info, 5, "beta2"), get_float(info, 6, "eps"),
+                        get_float(info, 7, "l2"), get_float(info, 8, "shrink"), get_float(info, 9, "stepSize"),
+                        get_float(info, 10, "invSqrtBc2")};
+  cs::adam_update(w.data, g.data, m.data, v.data, static_cast<long>(same_length(info, {w, g, m, v})), h);
+  return info.Env().Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   static std::once_flag once;  // once per process, not per worker_thread
   std::call_once(once, [] { cs::set_threads(cs::default_threads()); });
@@ -197,6 +231,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setPortableIsa", Napi::Function::New(env, SetPortableIsa, "setPortableIsa"));
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("peakGflops", Napi::Function::New(env, PeakGflops, "peakGflops"));
+  exports.Set("geluForward", Napi::Function::New(env, GeluForward, "geluForward"));
+  exports.Set("geluBackward", Napi::Function::New(env, GeluBackward, "geluBackward"));
+  exports.Set("adamUpdate", Napi::Function::New(env, AdamUpdate, "adamUpdate"));
   return exports;
 }
 

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace cs {
@@ -76,6 +77,19 @@ void sgemm(const Gemm& g);
 void sgemm_batched(const Gemm& g, long stride_a, long stride_b, long stride_c, long batch);
 std::string openblas_config();
 std::string openblas_corename();
+
+// Runs fn(begin, end) over [0, n) in contiguous chunks of at least `grain` elements, split across the
+// pool (on the calling thread alone when n is small).
+void parallel_chunks(long n, long grain, const std::function<void(long, long)>& fn);
+
+// ---- elementwise kernels (elementwise.cc) ----
+void gelu_forward(const float* x, float* y, long n);                 // y = GELU_tanh(x)
+void gelu_backward(const float* g, const float* x, float* dx, long n);  // dx = g · GELU'(x)
+// Adam / AdamW update in place (PyTorch semantics): g' = g + l2·w; m, v moments; w ← w·shrink − step_size·m/(√v·inv_sqrt_bc2 + eps).
+struct AdamHyper {
+  float beta1, beta2, eps, l2, shrink, step_size, inv_sqrt_bc2;
+};
+void adam_update(float* w, const float* g, float* m, float* v, long n, const AdamHyper& h);
 
 // ---- peak probe (peak.cc) ----
 // Runs an FMA-bound loop on `threads` threads concurrently for about `seconds`; returns GFLOP/s.

@@ -162,6 +162,13 @@ void sgemm_batched(const Gemm& g, long stride_a, long stride_b, long stride_c, l
   pool().run(batch, [&](long i) { portable_sgemm_st(item(i)); });
 }
 
+void parallel_chunks(long n, long grain, const std::function<void(long, long)>& fn) {
+  if (n <= 0) return;
+  const long parts = std::min<long>(pool().size(), (n + grain - 1) / grain);
+  if (parts <= 1) return fn(0, n);
+  pool().run(parts, [&](long p) { fn(n * p / parts, n * (p + 1) / parts); });
+}
+
 std::string openblas_config() {
 #ifdef HAVE_OPENBLAS
   const char* s = openblas_get_config();

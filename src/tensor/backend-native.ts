@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Backend, BackendInfo } from './backend.js';
+import type { Backend, BackendInfo, ElementwiseKernels } from './backend.js';
 import { validateSgemm, validateSgemmBatched, validateThreads } from './gemm-args.js';
 
 export type NativeKernel = 'openblas' | 'portable';
@@ -49,6 +49,9 @@ export interface NativeAddon {
   setPortableIsa(isa: string): void;
   info(): NativeInfo;
   peakGflops(seconds: number, threads?: number): number;
+  geluForward: ElementwiseKernels['geluForward'];
+  geluBackward: ElementwiseKernels['geluBackward'];
+  adamUpdate: ElementwiseKernels['adamUpdate'];
 }
 
 /** Walks up from this module (src/tensor/ in development, dist/ when bundled) to circuitscope's package.json. */
@@ -102,9 +105,11 @@ export class NativeBackend implements Backend {
   readonly name: NativeKernel;
   private readonly addon: NativeAddon;
   private readonly fallbackReason: string | undefined;
+  readonly elementwise: ElementwiseKernels;
 
   constructor(addon: NativeAddon, kernel: NativeKernel, fallbackReason?: string) {
     this.addon = addon;
+    this.elementwise = { geluForward: addon.geluForward, geluBackward: addon.geluBackward, adamUpdate: addon.adamUpdate };
     this.name = kernel;
     this.fallbackReason = fallbackReason;
     addon.setKernel(kernel);  // throws if this build has no OpenBLAS

@@ -14,6 +14,22 @@ export interface BackendInfo {
   fallbackReason?: string;
 }
 
+/**
+ * Native elementwise kernels (vectorised and threaded in the addon). Backends without them leave
+ * `elementwise` undefined and the ops run their TypeScript loops instead.
+ */
+export interface ElementwiseKernels {
+  /** y = GELU_tanh(x); arrays of equal length. */
+  geluForward(x: Float32Array, y: Float32Array): void;
+  /** dx = g · GELU_tanh'(x). */
+  geluBackward(g: Float32Array, x: Float32Array, dx: Float32Array): void;
+  /** In-place Adam/AdamW update: g' = g + l2·w; m, v ← moments; w ← w·shrink − stepSize·m/(√v·invSqrtBc2 + eps). */
+  adamUpdate(
+    w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array,
+    beta1: number, beta2: number, eps: number, l2: number, shrink: number, stepSize: number, invSqrtBc2: number,
+  ): void;
+}
+
 export interface Backend {
   readonly name: BackendName;
   /**
@@ -39,6 +55,8 @@ export interface Backend {
   setThreads(n: number): void;
   getThreads(): number;
   info(): BackendInfo;
+  /** Native elementwise kernels, when this backend has them. */
+  readonly elementwise?: ElementwiseKernels;
   /**
    * Native backends only: measured peak single-precision GFLOP/s of an FMA-bound loop run for about
    * `seconds` on `threads` threads (default: the backend's thread count).

@@ -3,6 +3,7 @@
  * (p ← p − lr·wd·p before the Adam update). The learning rate may change every step.
  */
 import { CircuitscopeError } from '../util/errors.js';
+import { getBackend } from './backend-select.js';
 import { fmtShape } from './shape.js';
 import type { Tensor } from './tensor.js';
 
@@ -55,6 +56,7 @@ export class Adam {
     const bc2 = 1 - Math.pow(b2, t);
     const stepSize = lr / bc1;
     const rbc2 = 1 / Math.sqrt(bc2);
+    const ew = getBackend().elementwise;
     this.params.forEach((p, k) => {
       if (!p.grad) return;
       const g = p.grad.data;
@@ -64,6 +66,7 @@ export class Adam {
       const v = this.v[k]!;
       const l2 = this.decoupled ? 0 : wd;
       const shrink = this.decoupled ? 1 - lr * wd : 1;
+      if (ew) return ew.adamUpdate(w, g, m, v, b1, b2, eps, l2, shrink, stepSize, rbc2);
       for (let i = 0; i < w.length; i++) {
         const gi = g[i]! + l2 * w[i]!;
         const mi = b1 * m[i]! + (1 - b1) * gi;

@@ -1,4 +1,5 @@
 /** Elementwise ops with NumPy broadcasting: add/sub/mul/div/pow/maximum and the unary activations. */
+import { getBackend } from '../backend-select.js';
 import { broadcastBinary, binaryLoop, gradLoop, unaryLoop, type BinaryLoop, type GradLoop, type UnaryLoop } from '../kernels.js';
 import { broadcastShapes, numel, sameShape } from '../shape.js';
 import { Tensor, record, scalar } from '../tensor.js';
@@ -124,8 +125,18 @@ export const abs = (x: Tensor): Tensor => unary('abs', x);
 export const relu = (x: Tensor): Tensor => unary('relu', x);
 export const tanh = (x: Tensor): Tensor => unary('tanh', x);
 export const sigmoid = (x: Tensor): Tensor => unary('sigmoid', x);
-/** GELU, tanh approximation (GPT-2's and Hugging Face's "gelu_new"). */
-export const gelu = (x: Tensor): Tensor => unary('gelu', x);
+/** GELU, tanh approximation (GPT-2's and Hugging Face's "gelu_new"); native kernels when the backend has them. */
+export function gelu(x: Tensor): Tensor {
+  const ew = getBackend().elementwise;
+  if (!ew) return unary('gelu', x);
+  const out = new Float32Array(x.size);
+  ew.geluForward(x.data, out);
+  return record(new Tensor(out, x.shape), 'gelu', [x], (g) => {
+    const gx = new Float32Array(x.size);
+    ew.geluBackward(g.data, x.data, gx);
+    return [new Tensor(gx, x.shape)];
+  });
+}
 
 /** x^p for a constant exponent p. */
 export function pow(x: Tensor, p: number): Tensor {

@@ -1,0 +1,108 @@
+// Elementwise kernels that dominate training steps when left to JavaScript: GELU (tanh form) forward and
+// backward, and the Adam/AdamW update. Each loop is plain arithmetic (our own exp, no libm calls) so GCC
+// vectorises it; target_clones builds AVX-512, AVX2 and baseline versions picked at load time, and long
+// arrays are split across our thread pool.
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#include "common.h"
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define CS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define CS_CLONES
+#endif
+
+namespace cs {
+namespace {
+
+// e^x for float, |relative error| < 2e-7: x = k·ln2 + r with |r| ≤ ln2/2 (ln2 split in two parts so k·ln2
+// is exact), e^r by its Taylor series to r⁷ (truncation < 6e-9), times 2^k built in the exponent bits.
+// Below −87 it returns ~1e-38 (not denormals); above 88.7 it returns +inf, as expf does.
+// Branch-free clamp (two selects) that GCC if-converts and vectorises.
+inline float clampf(float x, float lo, float hi) {
+  x = x < lo ? lo : x;
+  x = x > hi ? hi : x;
+  return x;
+}
+
+inline float exp_f(float x) {
+  const float xc = clampf(x, -87.0f, 88.0f);
+  const float k = std::floor(xc * 1.44269504088896341f + 0.5f);
+  const float r = (xc - k * 0.693145751953125f) - k * 1.42860682030941723e-6f;
+  float p = 1.0f / 5040.0f;
+  p = p * r + 1.0f / 720.0f;
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  const int32_t bits = (static_cast<int32_t>(k) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return x > 88.72f ? HUGE_VALF : p * scale;
+}
+
+constexpr float kSqrt2OverPi = 0.7978845608028654f;
+constexpr float kGeluC = 0.044715f;
+
+// GELU_tanh(x) = ½x(1 + tanh u) with u = √(2/π)(x + 0.044715x³). Since ½(1 + tanh u) = σ(2u) = 1/(1 + e^{−2u}),
+// we compute x·s with s = σ(2u): no cancellation for negative x (where 1 + tanh u ≈ 0), so the result is
+// accurate relative to itself, not just to |x|. u is formed from x clamped to ±20, where s is already
+// exactly 0 or 1 in float, so x³ never overflows.
+inline float gelu_u(float v) {
+  const float c = clampf(v, -20.0f, 20.0f);
+  return kSqrt2OverPi * (c + kGeluC * c * c * c);
+}
+
+CS_CLONES void gelu_fwd_chunk(const float* x, float* y, long n) {
+  for (long i = 0; i < n; ++i) {
+    const float v = x[i];
+    y[i] = v / (1.0f + exp_f(-2.0f * gelu_u(v)));
+  }
+}
+
+// d/dx [x·σ(2u)] = s + 2x·s(1 − s)·u′, with s = 1/(1 + e^{−2u}) and 1 − s = 1/(1 + e^{2u}) each from its own
+// exponential (no cancellation, and no inf·0 where one of them overflows); 0 below x = −20, 1 above 20.
+CS_CLONES void gelu_bwd_chunk(const float* g, const float* x, float* dx, long n) {
+  for (long i = 0; i < n; ++i) {
+    const float v = x[i];
+    const float c = clampf(v, -20.0f, 20.0f);
+    const float u = gelu_u(v);
+    const float s = 1.0f / (1.0f + exp_f(-2.0f * u));
+    const float sm = 1.0f / (1.0f + exp_f(2.0f * u));
+    const float du = kSqrt2OverPi * (1.0f + 3.0f * kGeluC * c * c);
+    dx[i] = g[i] * (s + 2.0f * c * s * sm * du);
+  }
+}
+
+CS_CLONES void adam_chunk(float* w, const float* g, float* m, float* v, long n, AdamHyper h) {
+  for (long i = 0; i < n; ++i) {
+    const float gi = g[i] + h.l2 * w[i];
+    const float mi = h.beta1 * m[i] + (1.0f - h.beta1) * gi;
+    const float vi = h.beta2 * v[i] + (1.0f - h.beta2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    w[i] = w[i] * h.shrink - h.step_size * mi / (std::sqrt(vi) * h.inv_sqrt_bc2 + h.eps);
+  }
+}
+
+constexpr long kGrain = 1 << 15;  // elements per task: large enough to amortise waking a worker
+
+}  // namespace
+
+void gelu_forward(const float* x, float* y, long n) {
+  parallel_chunks(n, kGrain, [&](long a, long b) { gelu_fwd_chunk(x + a, y + a, b - a); });
+}
+
+void gelu_backward(const float* g, const float* x, float* dx, long n) {
+  parallel_chunks(n, kGrain, [&](long a, long b) { gelu_bwd_chunk(g + a, x + a, dx + a, b - a); });
+}
+
+void adam_update(float* w, const float* g, float* m, float* v, long n, const AdamHyper& h) {
+  parallel_chunks(n, kGrain, [&](long a, long b) { adam_chunk(w + a, g + a, m + a, v + a, b - a, h); });
+}
+
+}  // namespace cs
