@@ -2,6 +2,7 @@
 import { describe, it } from 'vitest';
 import * as T from '../src/tensor/index.js';
 import { intTensor, tensor } from '../src/tensor/index.js';
+import { withBackend } from '../src/tensor/backend-select.js';
 import { gradcheck, pos, rnd } from './helpers.js';
 
 const mm = (a: T.Tensor, b: T.Tensor): T.Tensor => T.matmul(a, b);
@@ -30,6 +31,12 @@ describe('elementwise gradients', () => {
     gradcheck(T.relu, [away]);
     gradcheck(T.abs, [away]);
     gradcheck((a) => T.pow(a, 2.5), [pos([4], 13)]);
+  });
+  it('gelu on the pure-TypeScript path too (the addon has its own kernel)', () => {
+    withBackend('ts', () => {
+      gradcheck(T.gelu, [rnd([3, 5], 14)]);
+      gradcheck(T.gelu, [tensor([-3, -2.2, -1.4, -0.6, 0.3, 1.1, 1.9, 2.7])]);
+    });
   });
 });
 

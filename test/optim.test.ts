@@ -1,6 +1,7 @@
 /** Adam / AdamW against values from PyTorch 1.13 (torch.optim.Adam / AdamW, same hyper-parameters). */
 import { describe, expect, it } from 'vitest';
 import { Adam, AdamW, tensor, type Tensor } from '../src/tensor/index.js';
+import { withBackend } from '../src/tensor/backend-select.js';
 import { expectClose } from './helpers.js';
 
 function run(opt: Adam, p: Tensor): Float32Array {
@@ -31,6 +32,14 @@ describe('Adam / AdamW', () => {
     const p = tensor([1, -2, 0.5]);
     const opt = new AdamW([p], { betas: [0.9, 0.99], eps: 1e-8, weightDecay: 0.1 });
     expectClose(run(opt, p), [0.816570818, -1.79965079, 0.325030923], 1e-6);
+  });
+
+  it('the pure-TypeScript update matches PyTorch as well (the addon has its own kernel)', () => {
+    withBackend('ts', () => {
+      const p = tensor([1, -2, 0.5]);
+      const opt = new AdamW([p], { betas: [0.9, 0.99], eps: 1e-8, weightDecay: 0.1 });
+      expectClose(run(opt, p), [0.816570818, -1.79965079, 0.325030923], 1e-6);
+    });
   });
 
   it('state round-trips so a resumed optimiser continues identically', () => {

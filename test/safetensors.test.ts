@@ -1,17 +1,16 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CircuitscopeError } from '../src/util/errors.js';
+import { SHARED } from './shared.js';
 import {
   bf16ToF32, f16ToF32, f32ToBf16, f32ToF16, openSafetensors, openSafetensorsBytes, parseSafetensors,
   readSafetensors, serializeSafetensors, toInt32Array, toNumberArray, writeSafetensors,
   type LoadedTensor, type TensorInput,
 } from '../src/tensor/safetensors.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const shared = path.resolve(repoRoot, '../shared');
+const shared = SHARED;
 const MODEL = path.join(shared, 'models/tiny-gpt2-random/model.safetensors');
 const REFERENCE = path.join(shared, 'reference/tiny-gpt2-random.safetensors');
 

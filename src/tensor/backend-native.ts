@@ -3,10 +3,10 @@
  * from binding.gyp + native/*.cc) driven either through OpenBLAS or through its own portable blocked
  * kernel. Arguments are validated in TypeScript first (gemm-args.ts); the data never passes through JS.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../util/package.js';
 import type { Backend, BackendInfo, ElementwiseKernels } from './backend.js';
 import { validateSgemm, validateSgemmBatched, validateThreads } from './gemm-args.js';
 
@@ -54,24 +54,6 @@ export interface NativeAddon {
   adamUpdate: ElementwiseKernels['adamUpdate'];
 }
 
-/** Walks up from this module (src/tensor/ in development, dist/ when bundled) to circuitscope's package.json. */
-export function findPackageRoot(fromUrl: string = import.meta.url): string | undefined {
-  let dir = path.dirname(fileURLToPath(fromUrl));
-  for (;;) {
-    const pkg = path.join(dir, 'package.json');
-    if (existsSync(pkg)) {
-      try {
-        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: unknown }).name === 'circuitscope') return dir;
-      } catch {
-        // unreadable package.json: keep walking
-      }
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
-}
-
 export type NativeLoad = { addon: NativeAddon; error?: undefined } | { addon?: undefined; error: string };
 
 let loaded: NativeLoad | undefined;
@@ -79,9 +61,11 @@ let loaded: NativeLoad | undefined;
 /** Loads the addon once per module instance; never throws — a failure comes back as a one-line reason. */
 export function loadNative(): NativeLoad {
   if (loaded) return loaded;
-  const root = findPackageRoot();
-  if (!root) {
-    loaded = { error: 'cannot locate the circuitscope package root' };
+  let root: string;
+  try {
+    root = packageRoot();
+  } catch (e) {
+    loaded = { error: (e as Error).message };
     return loaded;
   }
   const file = path.join(root, 'build', 'Release', 'circuitscope_native.node');

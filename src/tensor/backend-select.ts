@@ -81,3 +81,17 @@ export function getBackend(): Backend {
   singleton = backend;
   return backend;
 }
+
+/**
+ * Runs `fn` with another backend as the process-wide one (restored afterwards, even on error): for tests
+ * of the TypeScript code paths on a machine that has the addon, and for benchmarks of the fallback.
+ */
+export function withBackend<T>(backend: Backend | BackendName, fn: () => T): T {
+  const prev = getBackend();
+  singleton = typeof backend === 'string' ? createBackend(backend) : backend;
+  try {
+    return fn();
+  } finally {
+    singleton = prev;
+  }
+}

@@ -11,3 +11,4 @@ export { softmax, logSoftmax, layerNorm, rmsNorm } from './ops/nn.js';
 export { permute, transpose, slice, concat, stack, unsqueeze, squeeze, flatten } from './ops/layout.js';
 export { indexSelect, gather, where, topk } from './ops/indexing.js';
 export { Adam, AdamW, type AdamOptions, type AdamState } from './optim.js';
+export { loadTensors, saveTensors, type LoadedTensors } from './io.js';
