@@ -1,0 +1,10 @@
+/**
+ * The bench's sections, in the order they run. A new section is one file in this folder exporting a
+ * Section (see ../harness.ts) plus one line here; `--only <name,...>` picks by name.
+ */
+import type { Section } from '../harness.js';
+import { gemm } from './gemm.js';
+import { mlpStep } from './mlp-step.js';
+import { peak } from './peak.js';
+
+export const SECTIONS: readonly Section[] = [peak, gemm, mlpStep];
