@@ -73,7 +73,7 @@ describe('npm run bench', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr.match(/apt-get install python3-torch/g)).toHaveLength(1);
     expect(r.stdout).toMatch(/^circuitscope bench — ours: .*PyTorch: not measured/);
-    expect(r.stdout).toMatch(/MLP step .*\n {2}ours [\d.]+ ms {2}torch —\n/);
+    expect(r.stdout).toMatch(/MLP step .*\n {2}ours [\d.]+ ms {2}torch — /);
     expect(r.stdout).toMatch(/goals: .*MLP step no slower than PyTorch's: n\/a/);
   });
 

@@ -112,6 +112,9 @@ export const gemm: Section = {
       peak === null || r.ours_gflops === null ? '—' : `${Math.round((100 * r.ours_gflops) / peak)}%`,
     ]));
 
+    text.push(`  best call of each side over ${rounds} alternating round${rounds > 1 ? 's' : ''}; torch: torch.mm / torch.bmm; ` +
+      `fallback: pure TypeScript, 1 thread, a single call on shapes over ${fallbackOneCall / 1e9} GFLOP`);
+
     const big = rows[SHAPES.indexOf(BIG)]!.ours_gflops;
     const bigPct = peak === null || big === null ? null : (100 * big) / peak;
     const att = rows[SHAPES.indexOf(ATTENTION)]!.ours_gflops;
