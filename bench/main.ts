@@ -7,6 +7,8 @@
  *   --quick            fast smoke run: short timings, few steps, the fallback only on small shapes
  *   --no-torch         do not start the PyTorch peer (also CIRCUITSCOPE_BENCH_TORCH=0); torch numbers are null
  *
+ * For a clean JSON stream through npm, silence npm's own banner: `npm run -s bench -- --json`.
+ *
  * Ends with the issue's acceptance goals marked ok/FAIL. A FAIL is reported, never an exit code:
  * the exit code is non-zero only when a section crashed or the arguments were wrong.
  */
@@ -18,6 +20,7 @@ import { SECTIONS } from './sections/index.js';
 import { TorchPeer } from './torch.js';
 
 const USAGE = `usage: npm run bench -- [--json] [--quick] [--only <section,...>] [--no-torch]
+       (npm run -s bench -- --json: stdout is then exactly one JSON object)
 sections:
 ${SECTIONS.map((s) => `  ${s.name.padEnd(10)} ${s.describe}`).join('\n')}`;
 
