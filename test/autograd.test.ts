@@ -90,3 +90,26 @@ describe('autograd', () => {
     expect(loss).toBeLessThan(1e-3);
   });
 });
+
+describe('gradient buffers', () => {
+  it('leaves that receive the same gradient tensor do not share storage', () => {
+    const a = tensor([1, 2]).requireGrad();
+    const b = tensor([3, 4]).requireGrad();
+    const h = T.add(a, b).retainGrad(); // add hands the same upstream gradient to a and b
+    T.sum(T.mul(h, tensor([1, 10]))).backward(undefined, { retainGraph: true });
+    expect(a.grad!.data.buffer).not.toBe(b.grad!.data.buffer);
+    expect(a.grad!.data.buffer).not.toBe(h.grad!.data.buffer);
+    T.sum(T.mul(h, tensor([1, 10]))).backward(); // accumulates in place into each .grad
+    expectClose(a.grad!.data, [2, 20]);
+    expectClose(b.grad!.data, [2, 20]);
+    expectClose(h.grad!.data, [2, 20]);
+  });
+
+  it("never adopts the caller's seed", () => {
+    const x = tensor([1, 2]).requireGrad();
+    const seed = tensor([5, 6]);
+    x.reshape(2).backward(seed);
+    seed.data[0] = 99;
+    expectClose(x.grad!.data, [5, 6]);
+  });
+});

@@ -140,6 +140,17 @@ describe('nn ops', () => {
   });
 });
 
+describe('losses', () => {
+  it('mseLoss and crossEntropy on hand-made values', () => {
+    expect(T.mseLoss(t([1, 2, 3]), t([1, 0, 6])).item()).toBeCloseTo((0 + 4 + 9) / 3, 6);
+    // rows: logits [0, ln 2, 0] target 1 → −log(2/4); logits [1, 1, 1] target 2 → log 3
+    const ce = T.crossEntropy(t([[0, Math.LN2, 0], [1, 1, 1]]), intTensor([1, 2], [2]));
+    expect(ce.item()).toBeCloseTo((Math.log(2) + Math.log(3)) / 2, 6);
+    expect(() => T.crossEntropy(t([[0, 1]]), intTensor([2], [1]))).toThrow(/outside the vocabulary/);
+    expect(() => T.mseLoss(t([1, 2]), t([1]))).toThrow(/differ in shape/);
+  });
+});
+
 describe('layout and indexing', () => {
   const x = t([[[0, 1, 2], [3, 4, 5]], [[6, 7, 8], [9, 10, 11]]]); // [2,2,3]
   it('permute / transpose', () => {

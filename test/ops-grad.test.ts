@@ -99,6 +99,13 @@ describe('nn gradients', () => {
   });
 });
 
+describe('loss gradients', () => {
+  it('mseLoss (both arguments) and crossEntropy', () => {
+    gradcheck(T.mseLoss, [rnd([3, 4], 70), rnd([3, 4], 71)]);
+    gradcheck((x) => T.crossEntropy(x, intTensor([0, 3, 2, 1, 1, 0], [2, 3])), [rnd([2, 3, 4], 72)]);
+  });
+});
+
 describe('layout and indexing gradients', () => {
   const x = rnd([2, 3, 4], 60);
   it('reshape, permute, transpose, slice, concat, stack, squeeze', () => {

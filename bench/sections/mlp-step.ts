@@ -8,7 +8,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { progress } from '../../src/cli/progress.js';
-import { Adam, gelu, matmul, mean, randn, square, sub } from '../../src/tensor/index.js';
+import { Adam, gelu, matmul, mseLoss, randn } from '../../src/tensor/index.js';
 import { Rng } from '../../src/util/rng.js';
 import type { Section } from '../harness.js';
 import { fmt, median, round, settle } from '../harness.js';
@@ -53,7 +53,7 @@ export const mlpStep: Section = {
         const t0 = performance.now();
         opt.zeroGrad();
         const y = matmul(gelu(matmul(x, w1)), w2);
-        const loss = mean(square(sub(y, target)));
+        const loss = mseLoss(y, target);
         loss.backward();
         opt.step();
         losses.push(loss.item());

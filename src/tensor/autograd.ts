@@ -54,6 +54,10 @@ export function propagate(
     throw new CircuitscopeError(`backward: seed gradient ${fmtShape(seed.shape)} does not match the root ${fmtShape(root.shape)}`);
   }
   const want = new Set(opts.want ?? []);
+  // Gradient buffers handed to a `.grad` without copying: each may be adopted once (a second taker,
+  // e.g. both inputs of an add receiving the same tensor, gets a copy), and never the caller's seed.
+  const adopted = new Set<ArrayBufferLike>();
+  if (seed) adopted.add(seed.data.buffer);
   const out = new Map<Tensor, Tensor>();
   const grads = new Map<Tensor, Tensor>();
   const owned = new Set<Tensor>(); // gradient tensors we allocated and may add into in place
@@ -84,7 +88,7 @@ export function propagate(
       grads.delete(t);
       if (!g) continue;
       if (want.has(t)) out.set(t, g);
-      if (opts.accumulate && (t.node === null || t.retainsGrad)) addToGrad(t, g);
+      if (opts.accumulate && (t.node === null || t.retainsGrad)) addToGrad(t, g, adopted);
       const node = t.node;
       if (!node) continue;
       const inGrads = node.backward(g);
@@ -103,9 +107,13 @@ export function propagate(
   return out;
 }
 
-function addToGrad(t: Tensor, g: Tensor): void {
+/** Accumulates into `t.grad`; a first gradient is adopted without a copy when no one else holds its buffer. */
+function addToGrad(t: Tensor, g: Tensor, adopted: Set<ArrayBufferLike>): void {
   if (!t.grad) {
-    t.grad = new Tensor(g.data.slice(), g.shape);
+    const buf = g.data.buffer;
+    const own = !adopted.has(buf) && g.data.byteOffset === 0 && g.data.byteLength === buf.byteLength;
+    adopted.add(buf);
+    t.grad = new Tensor(own ? g.data : g.data.slice(), g.shape);
     return;
   }
   const a = t.grad.data;

@@ -8,6 +8,7 @@ export { sum, mean, max, min, argmax, sumToShape } from './ops/reduce.js';
 export { broadcastTo } from './ops/broadcast.js';
 export { matmul, type MatmulOptions } from './ops/matmul.js';
 export { softmax, logSoftmax, layerNorm, rmsNorm } from './ops/nn.js';
+export { mseLoss, crossEntropy } from './ops/loss.js';
 export { permute, transpose, slice, concat, stack, unsqueeze, squeeze, flatten } from './ops/layout.js';
 export { indexSelect, gather, where, topk } from './ops/indexing.js';
 export { Adam, AdamW, type AdamOptions, type AdamState } from './optim.js';
