@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { packageRoot } from '../util/package.js';
-import type { Backend, BackendInfo, ElementwiseKernels } from './backend.js';
+import type { Backend, BackendInfo, ElementwiseKernels, SgemmArgs, SgemmBatchedArgs } from './backend.js';
 import { validateSgemm, validateSgemmBatched, validateThreads } from './gemm-args.js';
 
 export type NativeKernel = 'openblas' | 'portable';
@@ -30,17 +30,8 @@ export interface NativeInfo {
 
 /** The raw addon exports (row-major; offsets, leading dims and strides in elements). */
 export interface NativeAddon {
-  sgemm(
-    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-    a: Float32Array, offA: number, lda: number, b: Float32Array, offB: number, ldb: number,
-    beta: number, c: Float32Array, offC: number, ldc: number,
-  ): void;
-  sgemmStridedBatched(
-    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-    a: Float32Array, offA: number, lda: number, strideA: number,
-    b: Float32Array, offB: number, ldb: number, strideB: number,
-    beta: number, c: Float32Array, offC: number, ldc: number, strideC: number, batch: number,
-  ): void;
+  sgemm: Backend['sgemm'];
+  sgemmStridedBatched: Backend['sgemmStridedBatched'];
   setThreads(n: number): void;
   getThreads(): number;
   setKernel(kernel: NativeKernel): void;
@@ -108,26 +99,14 @@ export class NativeBackend implements Backend {
     return this.addon;
   }
 
-  sgemm(
-    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-    a: Float32Array, offA: number, lda: number, b: Float32Array, offB: number, ldb: number,
-    beta: number, c: Float32Array, offC: number, ldc: number,
-  ): void {
-    validateSgemm(transA, transB, m, n, k, alpha, a, offA, lda, b, offB, ldb, beta, c, offC, ldc);
-    this.use().sgemm(transA, transB, m, n, k, alpha, a, offA, lda, b, offB, ldb, beta, c, offC, ldc);
+  sgemm(...args: SgemmArgs): void {
+    validateSgemm(...args);
+    this.use().sgemm(...args);
   }
 
-  sgemmStridedBatched(
-    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-    a: Float32Array, offA: number, lda: number, strideA: number,
-    b: Float32Array, offB: number, ldb: number, strideB: number,
-    beta: number, c: Float32Array, offC: number, ldc: number, strideC: number,
-    batch: number,
-  ): void {
-    validateSgemmBatched(transA, transB, m, n, k, alpha, a, offA, lda, strideA, b, offB, ldb, strideB,
-      beta, c, offC, ldc, strideC, batch);
-    this.use().sgemmStridedBatched(transA, transB, m, n, k, alpha, a, offA, lda, strideA, b, offB, ldb, strideB,
-      beta, c, offC, ldc, strideC, batch);
+  sgemmStridedBatched(...args: SgemmBatchedArgs): void {
+    validateSgemmBatched(...args);
+    this.use().sgemmStridedBatched(...args);
   }
 
   /** Thread count is process-wide: it sizes our pool and OpenBLAS's threads for every native backend. */

@@ -4,7 +4,7 @@
  * contiguous direction for its transpose) into float64 panels, then a 4×4 register-tiled kernel
  * accumulates in float64. A few GFLOP/s; single-threaded.
  */
-import type { Backend, BackendInfo } from './backend.js';
+import type { Backend, BackendInfo, SgemmArgs, SgemmBatchedArgs } from './backend.js';
 import { validateSgemm, validateSgemmBatched, validateThreads } from './gemm-args.js';
 
 const MR = 4;
@@ -149,24 +149,14 @@ export class TsBackend implements Backend {
     this.fallbackReason = fallbackReason;
   }
 
-  sgemm(
-    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-    a: Float32Array, offA: number, lda: number, b: Float32Array, offB: number, ldb: number,
-    beta: number, c: Float32Array, offC: number, ldc: number,
-  ): void {
-    validateSgemm(transA, transB, m, n, k, alpha, a, offA, lda, b, offB, ldb, beta, c, offC, ldc);
-    sgemmTs(transA, transB, m, n, k, alpha, a, offA, lda, b, offB, ldb, beta, c, offC, ldc);
+  sgemm(...args: SgemmArgs): void {
+    validateSgemm(...args);
+    sgemmTs(...args);
   }
 
-  sgemmStridedBatched(
-    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-    a: Float32Array, offA: number, lda: number, strideA: number,
-    b: Float32Array, offB: number, ldb: number, strideB: number,
-    beta: number, c: Float32Array, offC: number, ldc: number, strideC: number,
-    batch: number,
-  ): void {
-    validateSgemmBatched(transA, transB, m, n, k, alpha, a, offA, lda, strideA, b, offB, ldb, strideB,
-      beta, c, offC, ldc, strideC, batch);
+  sgemmStridedBatched(...args: SgemmBatchedArgs): void {
+    validateSgemmBatched(...args);
+    const [transA, transB, m, n, k, alpha, a, offA, lda, strideA, b, offB, ldb, strideB, beta, c, offC, ldc, strideC, batch] = args;
     for (let i = 0; i < batch; i++) {
       sgemmTs(transA, transB, m, n, k, alpha, a, offA + i * strideA, lda, b, offB + i * strideB, ldb,
         beta, c, offC + i * strideC, ldc);

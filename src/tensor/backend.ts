@@ -30,6 +30,10 @@ export interface ElementwiseKernels {
   ): void;
 }
 
+/** Argument lists of the two GEMM entry points, for implementations and wrappers. */
+export type SgemmArgs = Parameters<Backend['sgemm']>;
+export type SgemmBatchedArgs = Parameters<Backend['sgemmStridedBatched']>;
+
 export interface Backend {
   readonly name: BackendName;
   /**
