@@ -81,6 +81,10 @@ describe('reductions', () => {
     expect(Array.from(T.argmax(t([[1, 9, 9], [7, 2, 3]])).data)).toEqual([1, 0]);
     expect(() => T.mean(T.zeros([2, 0]), 1)).toThrow(/empty axis/);
   });
+  it('broadcastTo copies out along new and size-1 axes', () => {
+    expect(T.broadcastTo(t([[1], [2]]), [2, 2, 3]).toArray()).toEqual([[[1, 1, 1], [2, 2, 2]], [[1, 1, 1], [2, 2, 2]]]);
+    expect(() => T.broadcastTo(t([1, 2]), [3])).toThrow(/cannot be broadcast/);
+  });
   it('sumToShape undoes broadcasting', () => {
     const g = T.ones([2, 3, 4]);
     expect(T.sumToShape(g, [4]).toArray()).toEqual([6, 6, 6, 6]);
