@@ -7,8 +7,7 @@
 import { progress } from '../../src/cli/progress.js';
 import type { Backend } from '../../src/tensor/backend.js';
 import { createBackend } from '../../src/tensor/backend-select.js';
-import { type GemmShape, gemmLabel, measureGemm } from '../../src/tensor/measure.js';
-import { Rng } from '../../src/util/rng.js';
+import { type GemmShape, gemmFlops, gemmLabel, measureGemm } from '../../src/tensor/measure.js';
 import type { Goal, Section } from '../harness.js';
 import { fmt, fmtRatio, ratio, round, settle, table, threadsLabel } from '../harness.js';
 
@@ -33,28 +32,8 @@ export interface GemmRow {
   torch_gflops: number | null;
 }
 
-const flops = (s: GemmShape): number => 2 * (s.batch ?? 1) * s.m * s.n * s.k;
-
-function randomArray(n: number, rng: Rng): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = rng.uniform() - 0.5;
-  return a;
-}
-
 /** GFLOP/s of exactly one call, no warm-up: for the fallback on shapes where one call takes seconds. */
-function timeOneCall(be: Backend, s: GemmShape): number {
-  const batch = s.batch ?? 1;
-  const rng = new Rng(1);
-  const a = randomArray(batch * s.m * s.k, rng);
-  const b = randomArray(batch * s.k * s.n, rng);
-  const c = new Float32Array(batch * s.m * s.n);
-  const lda = s.transA ? s.m : s.k;
-  const ldb = s.transB ? s.k : s.n;
-  const t0 = performance.now();
-  if (batch === 1) be.sgemm(!!s.transA, !!s.transB, s.m, s.n, s.k, 1, a, 0, lda, b, 0, ldb, 0, c, 0, s.n);
-  else be.sgemmStridedBatched(!!s.transA, !!s.transB, s.m, s.n, s.k, 1, a, 0, lda, s.m * s.k, b, 0, ldb, s.k * s.n, 0, c, 0, s.n, s.m * s.n, batch);
-  return flops(s) / ((performance.now() - t0) / 1000) / 1e9;
-}
+const timeOneCall = (be: Backend, s: GemmShape): number => measureGemm(be, s, { warmup: false, maxReps: 1 });
 
 export const gemm: Section = {
   name: 'gemm',
@@ -75,11 +54,11 @@ export const gemm: Section = {
     const rows: GemmRow[] = [];
     let skipped = 0;
     const timeFallback = (s: GemmShape): number | null => {
-      if (flops(s) > fallbackSkip) {
+      if (gemmFlops(s) > fallbackSkip) {
         skipped++;
         return null;
       }
-      return flops(s) > fallbackOneCall ? timeOneCall(fallback, s) : measureGemm(fallback, s, { seconds: quick ? 0.02 : 0.25, minReps: 1 });
+      return gemmFlops(s) > fallbackOneCall ? timeOneCall(fallback, s) : measureGemm(fallback, s, { seconds: quick ? 0.02 : 0.25, minReps: 1 });
     };
     // Without the native addon, ours *is* the fallback: time it once, the fallback's way.
     const oursIsFallback = ctx.backend.name === 'ts';

@@ -23,11 +23,19 @@ function randomArray(n: number, rng: Rng): Float32Array {
   return a;
 }
 
+/** Floating-point operations of one (batched) GEMM. */
+export function gemmFlops(s: GemmShape): number {
+  return 2 * (s.batch ?? 1) * s.m * s.n * s.k;
+}
+
 /**
  * Best-of-N GFLOP/s of one GEMM shape: repeats until `seconds` have passed and at least `minReps`
- * calls ran (after one warm-up call), and reports the fastest call.
+ * calls ran (after one warm-up call unless `warmup` is false), and reports the fastest call.
+ * `{ warmup: false, maxReps: 1 }` times exactly one call, for shapes where a call takes seconds.
  */
-export function measureGemm(be: Backend, s: GemmShape, opts: { seconds?: number; minReps?: number; maxReps?: number } = {}): number {
+export function measureGemm(
+  be: Backend, s: GemmShape, opts: { seconds?: number; minReps?: number; maxReps?: number; warmup?: boolean } = {},
+): number {
   const batch = s.batch ?? 1;
   const rng = new Rng(1);
   const a = randomArray(batch * s.m * s.k, rng); // [batch, m, k] (or [batch, k, m] when transA)
@@ -39,9 +47,9 @@ export function measureGemm(be: Backend, s: GemmShape, opts: { seconds?: number;
     if (batch === 1) be.sgemm(!!s.transA, !!s.transB, s.m, s.n, s.k, 1, a, 0, lda, b, 0, ldb, 0, c, 0, s.n);
     else be.sgemmStridedBatched(!!s.transA, !!s.transB, s.m, s.n, s.k, 1, a, 0, lda, s.m * s.k, b, 0, ldb, s.k * s.n, 0, c, 0, s.n, s.m * s.n, batch);
   };
-  call();
+  if (opts.warmup ?? true) call();
   const seconds = opts.seconds ?? 0.5;
-  const minReps = opts.minReps ?? 3;
+  const minReps = Math.min(opts.minReps ?? 3, opts.maxReps ?? Infinity);
   const maxReps = opts.maxReps ?? 1000;
   let best = Infinity;
   const start = performance.now();
@@ -51,5 +59,5 @@ export function measureGemm(be: Backend, s: GemmShape, opts: { seconds?: number;
     best = Math.min(best, performance.now() - t0);
     if (rep + 1 >= minReps && performance.now() - start > seconds * 1000) break;
   }
-  return (2 * batch * s.m * s.n * s.k) / (best / 1000) / 1e9;
+  return gemmFlops(s) / (best / 1000) / 1e9;
 }
