@@ -19,6 +19,3 @@ export function broadcastTo(x: Tensor, shape: Shape): Tensor {
   broadcastBinary(copyLoop, out, shape, x.data, x.shape, NONE, []);
   return record(new Tensor(out, shape), 'broadcastTo', [x], (g) => [sumToShape(g, x.shape)]);
 }
-
-/** Alias used by backward functions: the gradient of a reduction spread back over the reduced axes. */
-export const expandTo = broadcastTo;

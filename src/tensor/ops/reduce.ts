@@ -2,7 +2,7 @@
 import { CircuitscopeError } from '../../util/errors.js';
 import { type Shape, fmtShape, normAxes, normAxis, sameShape, splitAt } from '../shape.js';
 import { IntTensor, Tensor, record } from '../tensor.js';
-import { expandTo } from './broadcast.js';
+import { broadcastTo } from './broadcast.js';
 
 /** Sum of [outer, n, inner] over n, accumulated in float64. */
 function sumAxisRaw(x: Float32Array, outer: number, n: number, inner: number): Float32Array {
@@ -61,7 +61,7 @@ export function sum(x: Tensor, axes?: number | readonly number[], keepdim = fals
   const r = sumKeep(x.data, x.shape, ax);
   const out = new Tensor(r.data, keepdim ? r.shape : dropAxes(x.shape, ax));
   const keepShape = r.shape;
-  return record(out, 'sum', [x], (g) => [expandTo(g.reshape(keepShape), x.shape)]);
+  return record(out, 'sum', [x], (g) => [broadcastTo(g.reshape(keepShape), x.shape)]);
 }
 
 /** Mean over `axes` (all when omitted). */
@@ -74,11 +74,8 @@ export function mean(x: Tensor, axes?: number | readonly number[], keepdim = fal
   for (let i = 0; i < r.data.length; i++) r.data[i]! /= count;
   const out = new Tensor(r.data, keepdim ? r.shape : dropAxes(x.shape, ax));
   const keepShape = r.shape;
-  return record(out, 'mean', [x], (g) => {
-    const e = expandTo(g.reshape(keepShape), x.shape);
-    for (let i = 0; i < e.data.length; i++) e.data[i]! /= count;
-    return [e];
-  });
+  // Scale the (small, reduced) gradient before spreading it: broadcastTo may return its input as is.
+  return record(out, 'mean', [x], (g) => [broadcastTo(new Tensor(g.data.map((v) => v / count), keepShape), x.shape)]);
 }
 
 /** Reduces `g` (broadcast result) back to `shape` by summing the broadcast axes. */
