@@ -170,6 +170,7 @@ type Nested = number | readonly Nested[];
 /** A tensor from a flat array plus shape, or from nested arrays. */
 export function tensor(values: Nested | Float32Array | readonly number[], shape?: Shape): Tensor {
   if (values instanceof Float32Array) return new Tensor(values, shape ?? [values.length]);
+  if (typeof values === 'number') return new Tensor(Float32Array.of(values), []);
   if (shape) return new Tensor(Float32Array.from(values as readonly number[]), shape);
   const dims: number[] = [];
   let v: Nested = values as Nested;
@@ -178,7 +179,6 @@ export function tensor(values: Nested | Float32Array | readonly number[], shape?
     v = (v as readonly Nested[])[0] as Nested;
   }
   const flat = (values as Nested[]).flat(Infinity as 1) as number[];
-  if (typeof values === 'number') return new Tensor(Float32Array.of(values), []);
   return new Tensor(Float32Array.from(flat), dims);
 }
 

@@ -9,14 +9,20 @@ function lanes(shape: readonly number[], axis: number, fn: (base: number, stride
   for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) fn(o * n * inner + i, inner, n);
 }
 
+/** Largest element of one lane. */
+function laneMax(xd: Float32Array, base: number, s: number, n: number): number {
+  let mx = -Infinity;
+  for (let j = 0; j < n; j++) mx = Math.max(mx, xd[base + j * s]!);
+  return mx;
+}
+
 /** softmax along `axis` (default last). Rows of all -inf give NaN, as in PyTorch. */
 export function softmax(x: Tensor, axis = -1): Tensor {
   const ax = normAxis(axis, x.rank, 'softmax');
   const y = new Float32Array(x.size);
   const xd = x.data;
   lanes(x.shape, ax, (base, s, n) => {
-    let mx = -Infinity;
-    for (let j = 0; j < n; j++) mx = Math.max(mx, xd[base + j * s]!);
+    const mx = laneMax(xd, base, s, n);
     let z = 0;
     for (let j = 0; j < n; j++) {
       const e = Math.exp(xd[base + j * s]! - mx);
@@ -45,8 +51,7 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
   const y = new Float32Array(x.size);
   const xd = x.data;
   lanes(x.shape, ax, (base, s, n) => {
-    let mx = -Infinity;
-    for (let j = 0; j < n; j++) mx = Math.max(mx, xd[base + j * s]!);
+    const mx = laneMax(xd, base, s, n);
     let z = 0;
     for (let j = 0; j < n; j++) z += Math.exp(xd[base + j * s]! - mx);
     const lse = mx + Math.log(z);
