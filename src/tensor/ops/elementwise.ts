@@ -9,16 +9,13 @@ export type Operand = Tensor | number;
 
 const asTensor = (v: Operand): Tensor => (typeof v === 'number' ? scalar(v) : v);
 
-function binary(loop: BinaryLoop, a: Tensor, b: Tensor, op: string): Float32Array {
+/** loop(a, b) over the broadcast of the two shapes, as a new (unrecorded) tensor. */
+function binary(loop: BinaryLoop, a: Tensor, b: Tensor, op: string): Tensor {
   const shape = sameShape(a.shape, b.shape) ? a.shape : broadcastShapes(a.shape, b.shape, op);
   const out = new Float32Array(numel(shape));
   if (shape === a.shape) loop(out, 0, a.data, 0, 1, b.data, 0, 1, out.length);
   else broadcastBinary(loop, out, shape, a.data, a.shape, b.data, b.shape);
-  return out;
-}
-
-function outShape(a: Tensor, b: Tensor, op: string): readonly number[] {
-  return sameShape(a.shape, b.shape) ? a.shape : broadcastShapes(a.shape, b.shape, op);
+  return new Tensor(out, shape);
 }
 
 const L = {
@@ -34,19 +31,19 @@ const L = {
 
 export function add(a: Operand, b: Operand): Tensor {
   const [x, y] = [asTensor(a), asTensor(b)];
-  const out = new Tensor(binary(L.add, x, y, 'add'), outShape(x, y, 'add'));
+  const out = binary(L.add, x, y, 'add');
   return record(out, 'add', [x, y], (g) => [x.requiresGrad ? sumToShape(g, x.shape) : null, y.requiresGrad ? sumToShape(g, y.shape) : null]);
 }
 
 export function sub(a: Operand, b: Operand): Tensor {
   const [x, y] = [asTensor(a), asTensor(b)];
-  const out = new Tensor(binary(L.sub, x, y, 'sub'), outShape(x, y, 'sub'));
+  const out = binary(L.sub, x, y, 'sub');
   return record(out, 'sub', [x, y], (g) => [x.requiresGrad ? sumToShape(g, x.shape) : null, y.requiresGrad ? sumToShape(neg(g), y.shape) : null]);
 }
 
 export function mul(a: Operand, b: Operand): Tensor {
   const [x, y] = [asTensor(a), asTensor(b)];
-  const out = new Tensor(binary(L.mul, x, y, 'mul'), outShape(x, y, 'mul'));
+  const out = binary(L.mul, x, y, 'mul');
   return record(out, 'mul', [x, y], (g) => [
     x.requiresGrad ? sumToShape(mul(g, y), x.shape) : null,
     y.requiresGrad ? sumToShape(mul(g, x), y.shape) : null,
@@ -55,21 +52,21 @@ export function mul(a: Operand, b: Operand): Tensor {
 
 export function div(a: Operand, b: Operand): Tensor {
   const [x, y] = [asTensor(a), asTensor(b)];
-  const out = new Tensor(binary(L.div, x, y, 'div'), outShape(x, y, 'div'));
+  const out = binary(L.div, x, y, 'div');
   return record(out, 'div', [x, y], (g) => [
     x.requiresGrad ? sumToShape(div(g, y), x.shape) : null,
     // d(x/y)/dy = -x/y² = -out/y
-    y.requiresGrad ? sumToShape(new Tensor(binary(L.negDiv, mul(g, out), y, 'div'), out.shape), y.shape) : null,
+    y.requiresGrad ? sumToShape(binary(L.negDiv, mul(g, out), y, 'div'), y.shape) : null,
   ]);
 }
 
 /** Elementwise maximum; where equal the gradient goes to `a`. */
 export function maximum(a: Operand, b: Operand): Tensor {
   const [x, y] = [asTensor(a), asTensor(b)];
-  const out = new Tensor(binary(L.max, x, y, 'maximum'), outShape(x, y, 'maximum'));
+  const out = binary(L.max, x, y, 'maximum');
   return record(out, 'maximum', [x, y], (g) => {
-    const pickA = new Tensor(binary(L.geMask, x, y, 'maximum'), out.shape);
-    const pickB = new Tensor(binary(L.ltMask, x, y, 'maximum'), out.shape);
+    const pickA = binary(L.geMask, x, y, 'maximum');
+    const pickB = binary(L.ltMask, x, y, 'maximum');
     return [x.requiresGrad ? sumToShape(mul(g, pickA), x.shape) : null, y.requiresGrad ? sumToShape(mul(g, pickB), y.shape) : null];
   });
 }
