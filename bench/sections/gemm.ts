@@ -4,7 +4,7 @@
  * timed back to back per shape, alternating for a few rounds (best of all), so that drift in the
  * machine's speed hits both alike; the fallback (~50× slower, so noise does not matter) comes after.
  */
-import { progress } from '../../src/cli/progress.js';
+import { progress } from '../../src/util/progress.js';
 import type { Backend } from '../../src/tensor/backend.js';
 import { createBackend } from '../../src/tensor/backend-select.js';
 import { type GemmShape, gemmFlops, gemmLabel, measureGemm } from '../../src/tensor/measure.js';

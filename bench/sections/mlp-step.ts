@@ -7,7 +7,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { progress } from '../../src/cli/progress.js';
+import { progress } from '../../src/util/progress.js';
 import { Adam, gelu, matmul, mseLoss, randn } from '../../src/tensor/index.js';
 import { Rng } from '../../src/util/rng.js';
 import type { Section } from '../harness.js';
