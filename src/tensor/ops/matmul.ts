@@ -112,3 +112,50 @@ function gemmBroadcast(
     }
   }
 }
+
+/**
+ * y = x · W + b (W stored [in, out], as Hugging Face's Conv1D and TransformerLens's W_in store it), or
+ * x · Wᵀ + b with `transW` (W stored [out, in], as torch.nn.Linear). The bias is written into the output
+ * before one GEMM with beta = 1, so the affine map costs a single pass over y.
+ */
+export function linear(x: Tensor, w: Tensor, b?: Tensor | null, opts: { transW?: boolean } = {}): Tensor {
+  const transW = !!opts.transW;
+  if (w.rank !== 2) throw new CircuitscopeError(`linear: the weight must be 2-D, got ${fmtShape(w.shape)}`);
+  const [kIn, nOut] = transW ? [w.shape[1]!, w.shape[0]!] : [w.shape[0]!, w.shape[1]!];
+  const k = x.shape[x.rank - 1];
+  if (x.rank === 0 || k !== kIn) {
+    throw new CircuitscopeError(`linear: input ${fmtShape(x.shape)} does not match weight ${fmtShape(w.shape)}${transW ? 'ᵀ' : ''} (needs last dim ${kIn})`);
+  }
+  if (b && (b.rank !== 1 || b.shape[0] !== nOut)) throw new CircuitscopeError(`linear: bias ${fmtShape(b.shape)} does not match ${nOut} outputs`);
+  const m = x.size / kIn;
+  const y = new Float32Array(m * nOut); // [rows, out]
+  if (b) for (let r = 0; r < m; r++) y.set(b.data, r * nOut);
+  getBackend().sgemm(false, transW, m, nOut, kIn, 1, x.data, 0, kIn, w.data, 0, Math.max(1, w.shape[1]!), b ? 1 : 0, y, 0, nOut);
+  const out = new Tensor(y, [...x.shape.slice(0, -1), nOut]);
+  const inputs = b ? [x, w, b] : [x, w];
+  return record(out, 'linear', inputs, (g) => {
+    const g2 = g.data; // [rows, out]
+    let gx: Tensor | null = null;
+    let gw: Tensor | null = null;
+    let gb: Tensor | null = null;
+    const be = getBackend();
+    if (x.requiresGrad) {
+      const d = new Float32Array(m * kIn); // dx = g · Wᵀ   [rows, in]
+      be.sgemm(false, !transW, m, kIn, nOut, 1, g2, 0, nOut, w.data, 0, w.shape[1]!, 0, d, 0, kIn);
+      gx = new Tensor(d, x.shape);
+    }
+    if (w.requiresGrad) {
+      const d = new Float32Array(w.size);
+      // dW = xᵀ · g  [in, out]   or, stored transposed, gᵀ · x  [out, in]
+      if (transW) be.sgemm(true, false, nOut, kIn, m, 1, g2, 0, nOut, x.data, 0, kIn, 0, d, 0, kIn);
+      else be.sgemm(true, false, kIn, nOut, m, 1, x.data, 0, kIn, g2, 0, nOut, 0, d, 0, nOut);
+      gw = new Tensor(d, w.shape);
+    }
+    if (b?.requiresGrad) {
+      const acc = new Float64Array(nOut);
+      for (let r = 0; r < m; r++) for (let j = 0; j < nOut; j++) acc[j]! += g2[r * nOut + j]!;
+      gb = new Tensor(Float32Array.from(acc), b.shape);
+    }
+    return b ? [gx, gw, gb] : [gx, gw];
+  });
+}

@@ -154,3 +154,26 @@ export function layerNorm(x: Tensor, weight?: Tensor, bias?: Tensor, eps = 1e-5)
 export function rmsNorm(x: Tensor, weight?: Tensor, eps = 1e-6): Tensor {
   return normalize(x, weight, undefined, eps, false, 'rmsNorm');
 }
+
+/**
+ * Causal mask over the last two dims [query, key]: entries with key > query + (nKey − nQuery) become
+ * `value` (default −∞, as TransformerLens's hook_attn_scores shows them). Gradient: zero at masked entries.
+ */
+export function causalMask(x: Tensor, value = -Infinity): Tensor {
+  if (x.rank < 2) throw new CircuitscopeError(`causalMask: needs [..., query, key], got ${fmtShape(x.shape)}`);
+  const nq = x.shape[x.rank - 2]!;
+  const nk = x.shape[x.rank - 1]!;
+  const shift = nk - nq;
+  const y = x.data.slice();
+  const fill = (d: Float32Array, v: number): void => {
+    for (let o = 0; o < d.length; o += nq * nk) {
+      for (let i = 0; i < nq; i++) d.fill(v, o + i * nk + Math.max(0, i + shift + 1), o + (i + 1) * nk);
+    }
+  };
+  fill(y, value);
+  return record(new Tensor(y, x.shape), 'causalMask', [x], (g) => {
+    const gx = g.data.slice();
+    fill(gx, 0);
+    return [new Tensor(gx, x.shape)];
+  });
+}
