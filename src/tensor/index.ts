@@ -1,5 +1,5 @@
 /** The tensor layer's public surface: tensors, autograd, ops, optimisers, safetensors, backends. */
-export { Tensor, IntTensor, tensor, scalar, zeros, ones, full, randn, rand, arange, intTensor, noGrad, isGradEnabled, record } from './tensor.js';
+export { Tensor, IntTensor, tensor, scalar, zeros, ones, full, randn, rand, arange, intTensor, noGrad, withGradMode, isGradEnabled, record } from './tensor.js';
 export type { GradNode } from './tensor.js';
 export { backward, grad, tape } from './autograd.js';
 export { type Shape, numel, fmtShape, sameShape } from './shape.js';

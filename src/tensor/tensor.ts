@@ -23,8 +23,13 @@ export function isGradEnabled(): boolean {
 
 /** Runs `fn` without recording anything for autograd (inference, metrics, optimiser updates). */
 export function noGrad<T>(fn: () => T): T {
+  return withGradMode(false, fn);
+}
+
+/** Runs `fn` with recording on (or off), whatever the caller's mode: for code that must differentiate. */
+export function withGradMode<T>(on: boolean, fn: () => T): T {
   const prev = gradEnabled;
-  gradEnabled = false;
+  gradEnabled = on;
   try {
     return fn();
   } finally {

@@ -1,0 +1,99 @@
+/**
+ * Hooked building blocks shared by the families: LayerNorm with hook_scale/hook_normalized, the
+ * attention core (scores → pattern → z), per-head projections for split inputs and per-head results,
+ * and the activation registry. Each takes the hook-name prefix it fires under, e.g. 'blocks.3.attn.'.
+ */
+import { CircuitscopeError } from '../util/errors.js';
+import * as T from '../tensor/index.js';
+import type { Tensor } from '../tensor/index.js';
+import type { HookRun } from './hooks.js';
+
+/** σ = √(var + eps) per row, kept as [..., 1] like TransformerLens's hook_scale. */
+function lnScale(centered: Tensor, eps: number): Tensor {
+  return T.sqrt(T.add(T.mean(T.square(centered), -1, true), eps));
+}
+
+/**
+ * LayerNorm over d_model firing `${prefix}hook_scale` [..., 1] and `${prefix}hook_normalized` [..., d_model]
+ * (x̂·w + b, as TransformerLens without folding). The fused kernel runs unless a hook or a gradient
+ * targets hook_scale (e.g. to freeze it); then the scale is an explicit, hookable tensor.
+ */
+export function hookedLayerNorm(x: Tensor, w: Tensor, b: Tensor, eps: number, prefix: string, run: HookRun): Tensor {
+  const scaleName = `${prefix}hook_scale`;
+  const normName = `${prefix}hook_normalized`;
+  if (run.touches(scaleName)) {
+    const centered = T.sub(x, T.mean(x, -1, true)); // [..., d_model]
+    const scale = run.apply(scaleName, lnScale(centered, eps)); // [..., 1]
+    return run.apply(normName, T.add(T.mul(T.div(centered, scale), w), b));
+  }
+  if (run.caches(scaleName)) run.store(scaleName, T.noGrad(() => lnScale(T.sub(x, T.mean(x, -1, true)), eps)));
+  return run.apply(normName, T.layerNorm(x, w, b, eps));
+}
+
+/** x [batch, pos, d] → [batch, pos, head, d], one copy of the residual stream per head. */
+export function repeatHeads(x: Tensor, nHeads: number): Tensor {
+  const [b, p, d] = x.shape as [number, number, number];
+  return T.broadcastTo(x.reshape(b, p, 1, d), [b, p, nHeads, d]);
+}
+
+/** Per-head affine map: x [batch, pos, head, d_in] · w [head, d_in, d_out] (+ bias [head, d_out]) → [batch, pos, head, d_out]. */
+export function perHeadLinear(x: Tensor, w: Tensor, bias: Tensor | null): Tensor {
+  const [b, p, h, din] = x.shape as [number, number, number, number];
+  const dout = w.shape[2]!;
+  const xh = T.permute(x, [2, 0, 1, 3]).reshape(h, b * p, din); // [head, batch·pos, d_in]
+  let y = T.matmul(xh, w); // [head, batch·pos, d_out]
+  if (bias) y = T.add(y, bias.reshape(h, 1, dout));
+  return T.permute(y.reshape(h, b, p, dout), [1, 2, 0, 3]); // [batch, pos, head, d_out]
+}
+
+/**
+ * Causal self-attention from hooked q, k, v [batch, pos, head, d_head] (k, v already repeated to all
+ * heads for grouped-query models). Fires hook_attn_scores (masked = −∞) and hook_pattern
+ * [batch, head, query, key], and hook_z [batch, pos, head, d_head].
+ */
+export function attentionCore(q: Tensor, k: Tensor, v: Tensor, prefix: string, run: HookRun): Tensor {
+  const dHead = q.shape[3]!;
+  const qh = T.permute(q, [0, 2, 1, 3]); // [batch, head, pos, d_head]
+  const kh = T.permute(k, [0, 2, 1, 3]); // [batch, head, pos, d_head]
+  const vh = T.permute(v, [0, 2, 1, 3]); // [batch, head, pos, d_head]
+  const raw = T.mul(T.matmul(qh, kh, { transB: true }), 1 / Math.sqrt(dHead)); // [batch, head, query, key]
+  const scores = run.apply(`${prefix}hook_attn_scores`, T.causalMask(raw));
+  const pattern = run.apply(`${prefix}hook_pattern`, T.softmax(scores, -1)); // [batch, head, query, key]
+  const zh = T.matmul(pattern, vh); // [batch, head, pos, d_head]
+  return run.apply(`${prefix}hook_z`, T.permute(zh, [0, 2, 1, 3])); // [batch, pos, head, d_head]
+}
+
+/**
+ * z [batch, pos, head, d_head] → attention output [batch, pos, d_model] through W_O stored
+ * [head·d_head, d_model]. When attn.hook_result is wanted, per-head outputs [batch, pos, head, d_model]
+ * (no bias) are computed, hooked and summed, so patching one head's result changes the output.
+ */
+export function attentionOutput(z: Tensor, wO: Tensor, bO: Tensor | null, prefix: string, run: HookRun): Tensor {
+  const [b, p, h, dh] = z.shape as [number, number, number, number];
+  const name = `${prefix}hook_result`;
+  let out: Tensor;
+  if (run.attnResult || run.wants(name)) {
+    const wHeads = wO.reshape(h, dh, wO.shape[1]!); // [head, d_head, d_model]
+    const result = run.apply(name, perHeadLinear(z, wHeads, null)); // [batch, pos, head, d_model]
+    out = T.sum(result, 2);
+    if (bO) out = T.add(out, bO);
+  } else {
+    out = T.linear(z.reshape(b, p, h * dh), wO, bO); // [batch, pos, d_model]
+  }
+  return out;
+}
+
+/** Activation functions by config.json name. */
+const ACTIVATIONS: Record<string, (x: Tensor) => Tensor> = {
+  gelu_new: T.gelu,
+  gelu_pytorch_tanh: T.gelu,
+  gelu_fast: T.gelu,
+  relu: T.relu,
+  silu: (x) => T.mul(x, T.sigmoid(x)),
+};
+
+export function activation(name: string, source: string): (x: Tensor) => Tensor {
+  const f = ACTIVATIONS[name];
+  if (!f) throw new CircuitscopeError(`${source}: activation function "${name}" is not supported`, `supported: ${Object.keys(ACTIVATIONS).join(', ')}`);
+  return f;
+}
