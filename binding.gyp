@@ -15,6 +15,7 @@
         'native/gemm_dispatch.cc',
         'native/peak.cc',
         'native/elementwise.cc',
+        'native/rows.cc',
       ],
       'include_dirs': ["<!(node -p \"require('node-addon-api').include_dir\")"],
       'defines': ['NAPI_VERSION=8', 'NAPI_CPP_EXCEPTIONS', 'NODE_ADDON_API_DISABLE_DEPRECATED'],

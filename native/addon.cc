@@ -219,6 +219,81 @@ Napi::Value AdamUpdate(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// A Float32Array argument that may be null/undefined (an optional weight or an unwanted gradient).
+Mat get_f32_opt(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (info[i].IsNull() || info[i].IsUndefined()) return {nullptr, 0};
+  return get_f32(info, i, name);
+}
+
+// Rows of length d in an array: checks the length divides and returns the row count.
+long rows_of(const Napi::CallbackInfo& info, const Mat& m, long d, const char* name) {
+  if (d < 1 || m.length % size_t(d) != 0)
+    throw Napi::RangeError::New(info.Env(), std::string(name) + " length is not a multiple of the row length");
+  return long(m.length / size_t(d));
+}
+
+void need_length(const Napi::CallbackInfo& info, const Mat& m, size_t n, const char* name) {
+  if (m.data && m.length != n) throw Napi::RangeError::New(info.Env(), std::string(name) + " has the wrong length");
+}
+
+// normForward(x, w|null, b|null, y, mean, rstd, d, eps, center)
+Napi::Value NormForward(const Napi::CallbackInfo& info) {
+  if (info.Length() != 9) throw Napi::TypeError::New(info.Env(), "normForward expects 9 arguments");
+  const Mat x = get_f32(info, 0, "x"), w = get_f32_opt(info, 1, "w"), b = get_f32_opt(info, 2, "b");
+  const Mat y = get_f32(info, 3, "y"), mean = get_f32(info, 4, "mean"), rstd = get_f32(info, 5, "rstd");
+  const long d = get_int(info, 6, "d");
+  const long rows = rows_of(info, x, d, "x");
+  need_length(info, y, x.length, "y");
+  need_length(info, w, size_t(d), "w");
+  need_length(info, b, size_t(d), "b");
+  need_length(info, mean, size_t(rows), "mean");
+  need_length(info, rstd, size_t(rows), "rstd");
+  cs::norm_forward(x.data, w.data, b.data, y.data, mean.data, rstd.data, rows, d, get_float(info, 7, "eps"),
+                   info[8].ToBoolean().Value());
+  return info.Env().Undefined();
+}
+
+// normBackward(g, x, w|null, mean, rstd, dx|null, dw|null, db|null, d, center)
+Napi::Value NormBackward(const Napi::CallbackInfo& info) {
+  if (info.Length() != 10) throw Napi::TypeError::New(info.Env(), "normBackward expects 10 arguments");
+  const Mat g = get_f32(info, 0, "g"), x = get_f32(info, 1, "x"), w = get_f32_opt(info, 2, "w");
+  const Mat mean = get_f32(info, 3, "mean"), rstd = get_f32(info, 4, "rstd");
+  const Mat dx = get_f32_opt(info, 5, "dx"), dw = get_f32_opt(info, 6, "dw"), db = get_f32_opt(info, 7, "db");
+  const long d = get_int(info, 8, "d");
+  const long rows = rows_of(info, x, d, "x");
+  need_length(info, g, x.length, "g");
+  need_length(info, dx, x.length, "dx");
+  need_length(info, w, size_t(d), "w");
+  need_length(info, dw, size_t(d), "dw");
+  need_length(info, db, size_t(d), "db");
+  need_length(info, mean, size_t(rows), "mean");
+  need_length(info, rstd, size_t(rows), "rstd");
+  cs::norm_backward(g.data, x.data, w.data, mean.data, rstd.data, dx.data, dw.data, db.data, rows, d,
+                    info[9].ToBoolean().Value());
+  return info.Env().Undefined();
+}
+
+// softmaxForward(x, y, n): softmax over consecutive rows of length n.
+Napi::Value SoftmaxForward(const Napi::CallbackInfo& info) {
+  const Mat x = get_f32(info, 0, "x"), y = get_f32(info, 1, "y");
+  const long n = get_int(info, 2, "n");
+  const long rows = rows_of(info, x, n, "x");
+  need_length(info, y, x.length, "y");
+  cs::softmax_forward(x.data, y.data, rows, n);
+  return info.Env().Undefined();
+}
+
+// softmaxBackward(g, y, dx, n)
+Napi::Value SoftmaxBackward(const Napi::CallbackInfo& info) {
+  const Mat g = get_f32(info, 0, "g"), y = get_f32(info, 1, "y"), dx = get_f32(info, 2, "dx");
+  const long n = get_int(info, 3, "n");
+  const long rows = rows_of(info, y, n, "y");
+  need_length(info, g, y.length, "g");
+  need_length(info, dx, y.length, "dx");
+  cs::softmax_backward(g.data, y.data, dx.data, rows, n);
+  return info.Env().Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   static std::once_flag once;  // once per process, not per worker_thread
   std::call_once(once, [] { cs::set_threads(cs::default_threads()); });
@@ -234,6 +309,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("geluForward", Napi::Function::New(env, GeluForward, "geluForward"));
   exports.Set("geluBackward", Napi::Function::New(env, GeluBackward, "geluBackward"));
   exports.Set("adamUpdate", Napi::Function::New(env, AdamUpdate, "adamUpdate"));
+  exports.Set("normForward", Napi::Function::New(env, NormForward, "normForward"));
+  exports.Set("normBackward", Napi::Function::New(env, NormBackward, "normBackward"));
+  exports.Set("softmaxForward", Napi::Function::New(env, SoftmaxForward, "softmaxForward"));
+  exports.Set("softmaxBackward", Napi::Function::New(env, SoftmaxBackward, "softmaxBackward"));
   return exports;
 }
 

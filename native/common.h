@@ -91,6 +91,17 @@ struct AdamHyper {
 };
 void adam_update(float* w, const float* g, float* m, float* v, long n, const AdamHyper& h);
 
+// ---- row kernels over the last axis (rows.cc) ----
+// LayerNorm (center) or RMSNorm over rows of length d: y = (x − mean)·rstd ⊙ w + b (w, b may be null);
+// saves mean (0 for RMSNorm) and rstd = 1/√(var + eps) per row.
+void norm_forward(const float* x, const float* w, const float* b, float* y, float* mean, float* rstd, long rows, long d,
+                  float eps, bool center);
+// Gradients from the saved statistics; dx, dw, db may each be null (not wanted).
+void norm_backward(const float* g, const float* x, const float* w, const float* mean, const float* rstd, float* dx,
+                   float* dw, float* db, long rows, long d, bool center);
+void softmax_forward(const float* x, float* y, long rows, long n);                  // y = softmax(x) per row
+void softmax_backward(const float* g, const float* y, float* dx, long rows, long n);  // dx = y ⊙ (g − Σ g⊙y)
+
 // ---- peak probe (peak.cc) ----
 // Runs an FMA-bound loop on `threads` threads concurrently for about `seconds`; returns GFLOP/s.
 double peak_gflops(double seconds, int threads);

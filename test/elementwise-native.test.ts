@@ -83,3 +83,64 @@ describe.runIf(native.length > 0)('native elementwise kernels', () => {
     expect(() => ew.geluForward(new Float32Array(3), new Float32Array(4))).toThrow(/equal lengths/);
   });
 });
+
+describe.runIf(native.length > 0)('native row kernels (norms, softmax) against the TypeScript path', () => {
+  const ew = createBackend(native[0]!).elementwise!;
+  const r = new Rng(9);
+  const d = 768;
+  const rows = 70;
+  const x = Float32Array.from({ length: rows * d }, () => r.normal() * 3 + 1);
+  const w = Float32Array.from({ length: d }, () => r.normal());
+  const b = Float32Array.from({ length: d }, () => r.normal());
+
+  it('LayerNorm and RMSNorm forward match a float64 reference to 1e-5', () => {
+    for (const center of [true, false]) {
+      const y = new Float32Array(x.length);
+      const mean = new Float32Array(rows);
+      const rstd = new Float32Array(rows);
+      ew.normForward(x, w, center ? b : null, y, mean, rstd, d, 1e-5, center);
+      for (let i = 0; i < rows; i++) {
+        let mu = 0;
+        if (center) for (let j = 0; j < d; j++) mu += x[i * d + j]!;
+        mu = center ? mu / d : 0;
+        let v = 0;
+        for (let j = 0; j < d; j++) v += (x[i * d + j]! - mu) ** 2;
+        const rs = 1 / Math.sqrt(v / d + 1e-5);
+        expect(mean[i]).toBeCloseTo(mu, 5);
+        expect(Math.abs(rstd[i]! - rs) / rs).toBeLessThan(1e-6);
+        for (let j = 0; j < d; j += 37) {
+          const want = (x[i * d + j]! - mu) * rs * w[j]! + (center ? b[j]! : 0);
+          expect(Math.abs(y[i * d + j]! - want)).toBeLessThan(1e-5 * Math.max(1, Math.abs(want)));
+        }
+      }
+    }
+  });
+
+  it('softmax gives exact zeros at −∞ and rows summing to 1; backward matches y ⊙ (g − Σ g⊙y)', () => {
+    const n = 64;
+    const s = Float32Array.from({ length: 40 * n }, (_, i) => ((i % n) > (Math.floor(i / n) % n) ? -Infinity : r.normal() * 5));
+    const y = new Float32Array(s.length);
+    ew.softmaxForward(s, y, n);
+    for (let i = 0; i < 40; i++) {
+      let z = 0;
+      for (let j = 0; j < n; j++) {
+        if (s[i * n + j] === -Infinity) expect(y[i * n + j]).toBe(0);
+        z += y[i * n + j]!;
+      }
+      expect(Math.abs(z - 1)).toBeLessThan(1e-5);
+    }
+    const g = Float32Array.from({ length: s.length }, () => r.normal());
+    const dx = new Float32Array(s.length);
+    ew.softmaxBackward(g, y, dx, n);
+    for (let i = 0; i < 40; i++) {
+      let dot = 0;
+      for (let j = 0; j < n; j++) dot += g[i * n + j]! * y[i * n + j]!;
+      for (let j = 0; j < n; j++) expect(Math.abs(dx[i * n + j]! - y[i * n + j]! * (g[i * n + j]! - dot))).toBeLessThan(1e-6);
+    }
+  });
+
+  it('rejects mismatched lengths instead of reading out of bounds', () => {
+    expect(() => ew.normForward(x, w, null, new Float32Array(5), new Float32Array(rows), new Float32Array(rows), d, 1e-5, true)).toThrow(/wrong length/);
+    expect(() => ew.softmaxForward(new Float32Array(10), new Float32Array(10), 3)).toThrow(/multiple/);
+  });
+});

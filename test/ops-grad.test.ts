@@ -97,6 +97,19 @@ describe('nn gradients', () => {
     gradcheck((a, w) => T.rmsNorm(a, w), [x, rnd([6], 54)]);
     gradcheck((a) => T.rmsNorm(a), [x]);
   });
+  it('the same on the TypeScript backend (the addon has native row kernels)', () => {
+    withBackend('ts', () => {
+      const x = rnd([3, 6], 55);
+      gradcheck((a) => T.softmax(a, -1), [x]);
+      gradcheck((a, w, b) => T.layerNorm(a, w, b), [x, rnd([6], 56), rnd([6], 57)]);
+      gradcheck((a, w) => T.rmsNorm(a, w), [x, rnd([6], 58)]);
+    });
+  });
+  it('many rows (split across threads by the native kernels), with a masked softmax', () => {
+    const x = rnd([192, 64], 59);
+    gradcheck((a, w, b) => T.layerNorm(a, w, b), [x, rnd([64], 60), rnd([64], 61)]);
+    gradcheck((a) => T.softmax(T.causalMask(a.reshape(3, 64, 64)), -1), [x]);
+  });
 });
 
 describe('loss gradients', () => {

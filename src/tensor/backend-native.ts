@@ -41,6 +41,10 @@ export interface NativeAddon {
   info(): NativeInfo;
   peakGflops(seconds: number, threads?: number): number;
   geluForward: ElementwiseKernels['geluForward'];
+  normForward: ElementwiseKernels['normForward'];
+  normBackward: ElementwiseKernels['normBackward'];
+  softmaxForward: ElementwiseKernels['softmaxForward'];
+  softmaxBackward: ElementwiseKernels['softmaxBackward'];
   geluBackward: ElementwiseKernels['geluBackward'];
   adamUpdate: ElementwiseKernels['adamUpdate'];
 }
@@ -84,7 +88,11 @@ export class NativeBackend implements Backend {
 
   constructor(addon: NativeAddon, kernel: NativeKernel, fallbackReason?: string) {
     this.addon = addon;
-    this.elementwise = { geluForward: addon.geluForward, geluBackward: addon.geluBackward, adamUpdate: addon.adamUpdate };
+    this.elementwise = {
+      geluForward: addon.geluForward, geluBackward: addon.geluBackward, adamUpdate: addon.adamUpdate,
+      normForward: addon.normForward, normBackward: addon.normBackward,
+      softmaxForward: addon.softmaxForward, softmaxBackward: addon.softmaxBackward,
+    };
     this.name = kernel;
     this.fallbackReason = fallbackReason;
     addon.setKernel(kernel);  // throws if this build has no OpenBLAS

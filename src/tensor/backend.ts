@@ -28,6 +28,23 @@ export interface ElementwiseKernels {
     w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array,
     beta1: number, beta2: number, eps: number, l2: number, shrink: number, stepSize: number, invSqrtBc2: number,
   ): void;
+  /**
+   * LayerNorm (`center`) or RMSNorm over rows of length d: y = (x − mean)·rstd ⊙ w + b (w, b optional);
+   * writes each row's mean (0 without centering) and rstd = 1/√(var + eps).
+   */
+  normForward(
+    x: Float32Array, w: Float32Array | null, b: Float32Array | null, y: Float32Array,
+    mean: Float32Array, rstd: Float32Array, d: number, eps: number, center: boolean,
+  ): void;
+  /** Gradients of normForward from its saved statistics; dx, dw, db null when not wanted (dw, db are overwritten). */
+  normBackward(
+    g: Float32Array, x: Float32Array, w: Float32Array | null, mean: Float32Array, rstd: Float32Array,
+    dx: Float32Array | null, dw: Float32Array | null, db: Float32Array | null, d: number, center: boolean,
+  ): void;
+  /** Softmax over consecutive rows of length n (−∞ entries give exactly 0). */
+  softmaxForward(x: Float32Array, y: Float32Array, n: number): void;
+  /** dx = y ⊙ (g − Σ g⊙y) per row of length n. */
+  softmaxBackward(g: Float32Array, y: Float32Array, dx: Float32Array, n: number): void;
 }
 
 /** Argument lists of the two GEMM entry points, for implementations and wrappers. */

@@ -2,6 +2,8 @@
 import { CircuitscopeError } from '../../util/errors.js';
 import { fmtShape, normAxis, splitAt } from '../shape.js';
 import { Tensor, record } from '../tensor.js';
+import { getBackend } from '../backend-select.js';
+import type { ElementwiseKernels } from '../backend.js';
 
 /** Visits every 1-D lane along `axis`: lane j of (outer o, inner i) is data[(o*n + j)*inner + i]. */
 function lanes(shape: readonly number[], axis: number, fn: (base: number, stride: number, n: number) => void): void {
@@ -19,6 +21,18 @@ function laneMax(xd: Float32Array, base: number, s: number, n: number): number {
 /** softmax along `axis` (default last). Rows of all -inf give NaN, as in PyTorch. */
 export function softmax(x: Tensor, axis = -1): Tensor {
   const ax = normAxis(axis, x.rank, 'softmax');
+  const ew = getBackend().elementwise;
+  const n = x.shape[ax]!;
+  if (ew && ax === x.rank - 1 && n > 0) {
+    // Native row kernels (the attention pattern's hot path).
+    const y = new Float32Array(x.size);
+    ew.softmaxForward(x.data, y, n);
+    return record(new Tensor(y, x.shape), 'softmax', [x], (g) => {
+      const gx = new Float32Array(x.size);
+      ew.softmaxBackward(g.data, y, gx, n);
+      return [new Tensor(gx, x.shape)];
+    });
+  }
   const y = new Float32Array(x.size);
   const xd = x.data;
   lanes(x.shape, ax, (base, s, n) => {
@@ -85,6 +99,8 @@ function normalize(x: Tensor, w: Tensor | undefined, b: Tensor | undefined, eps:
   const d = x.shape[x.rank - 1] ?? 1;
   checkParam(w, d, `${op} weight`, x);
   checkParam(b, d, `${op} bias`, x);
+  const ew = getBackend().elementwise;
+  if (ew && d > 0) return normalizeNative(ew, x, w, b, eps, center, op, d);
   const rows = x.size / d;
   const xd = x.data;
   const xhat = new Float32Array(x.size); // [rows, d]
@@ -141,6 +157,28 @@ function normalize(x: Tensor, w: Tensor | undefined, b: Tensor | undefined, eps:
     const grads: (Tensor | null)[] = [new Tensor(gx, x.shape)];
     if (gw) grads.push(new Tensor(Float32Array.from(gw), [d]));
     if (gb) grads.push(new Tensor(Float32Array.from(gb), [d]));
+    return grads;
+  });
+}
+
+/** `normalize` on the native row kernels: saves only the per-row mean and 1/σ, and recomputes x̂ in the backward pass. */
+function normalizeNative(
+  ew: ElementwiseKernels, x: Tensor, w: Tensor | undefined, b: Tensor | undefined, eps: number, center: boolean, op: string, d: number,
+): Tensor {
+  const rows = x.size / d;
+  const y = new Float32Array(x.size);
+  const mean = new Float32Array(rows); // [rows]
+  const rstd = new Float32Array(rows); // [rows]
+  ew.normForward(x.data, w?.data ?? null, b?.data ?? null, y, mean, rstd, d, eps, center);
+  const inputs = [x, ...(w ? [w] : []), ...(b ? [b] : [])];
+  return record(new Tensor(y, x.shape), op, inputs, (g) => {
+    const gx = x.requiresGrad ? new Float32Array(x.size) : null;
+    const gw = w?.requiresGrad ? new Float32Array(d) : null;
+    const gb = b?.requiresGrad ? new Float32Array(d) : null;
+    ew.normBackward(g.data, x.data, w?.data ?? null, mean, rstd, gx, gw, gb, d, center);
+    const grads: (Tensor | null)[] = [gx && new Tensor(gx, x.shape)];
+    if (w) grads.push(gw && new Tensor(gw, [d]));
+    if (b) grads.push(gb && new Tensor(gb, [d]));
     return grads;
   });
 }
