@@ -53,14 +53,10 @@ export function perHeadLinear(x: Tensor, w: Tensor, bias: Tensor | null): Tensor
  */
 export function attentionCore(q: Tensor, k: Tensor, v: Tensor, prefix: string, run: HookRun): Tensor {
   const dHead = q.shape[3]!;
-  const qh = T.permute(q, [0, 2, 1, 3]); // [batch, head, pos, d_head]
-  const kh = T.permute(k, [0, 2, 1, 3]); // [batch, head, pos, d_head]
-  const vh = T.permute(v, [0, 2, 1, 3]); // [batch, head, pos, d_head]
-  const raw = T.mul(T.matmul(qh, kh, { transB: true }), 1 / Math.sqrt(dHead)); // [batch, head, query, key]
+  const raw = T.headScores(q, k, 1 / Math.sqrt(dHead)); // [batch, head, query, key]
   const scores = run.apply(`${prefix}hook_attn_scores`, T.causalMask(raw));
   const pattern = run.apply(`${prefix}hook_pattern`, T.softmax(scores, -1)); // [batch, head, query, key]
-  const zh = T.matmul(pattern, vh); // [batch, head, pos, d_head]
-  return run.apply(`${prefix}hook_z`, T.permute(zh, [0, 2, 1, 3])); // [batch, pos, head, d_head]
+  return run.apply(`${prefix}hook_z`, T.headMix(pattern, v)); // [batch, pos, head, d_head]
 }
 
 /**
@@ -96,4 +92,76 @@ export function activation(name: string, source: string): (x: Tensor) => Tensor 
   const f = ACTIVATIONS[name];
   if (!f) throw new CircuitscopeError(`${source}: activation function "${name}" is not supported`, `supported: ${Object.keys(ACTIVATIONS).join(', ')}`);
   return f;
+}
+
+/** r = √(mean(x²) + eps) per row, kept as [..., 1] like TransformerLens's RMSNorm hook_scale. */
+function rmsScale(x: Tensor, eps: number): Tensor {
+  return T.sqrt(T.add(T.mean(T.square(x), -1, true), eps));
+}
+
+/**
+ * RMSNorm over the last dim firing `${prefix}hook_scale` [..., 1] = √(mean(x²) + eps) and
+ * `${prefix}hook_normalized` [..., d] = x / scale · w (the tensor the next sublayer reads, as
+ * hookedLayerNorm does). The fused kernel runs unless a hook or a gradient targets hook_scale.
+ */
+export function hookedRmsNorm(x: Tensor, w: Tensor, eps: number, prefix: string, run: HookRun): Tensor {
+  const scaleName = `${prefix}hook_scale`;
+  const normName = `${prefix}hook_normalized`;
+  if (run.touches(scaleName)) {
+    const scale = run.apply(scaleName, rmsScale(x, eps)); // [..., 1]
+    return run.apply(normName, T.mul(T.div(x, scale), w)); // [..., d]
+  }
+  if (run.caches(scaleName)) run.store(scaleName, T.noGrad(() => rmsScale(x, eps)));
+  return run.apply(normName, T.rmsNorm(x, w, eps)); // [..., d]
+}
+
+const ropeCache = new Map<string, { cos: Tensor; sin: Tensor }>();
+
+/** cos and sin [1, pos, 1, d_head/2] of the angles p·θ^(−2i/d_head), cached per (pos, d_head, θ). */
+function ropeTables(nPos: number, dHead: number, theta: number): { cos: Tensor; sin: Tensor } {
+  const key = `${nPos}/${dHead}/${theta}`;
+  let t = ropeCache.get(key);
+  if (!t) {
+    const half = dHead / 2;
+    const cos = new Float32Array(nPos * half);
+    const sin = new Float32Array(nPos * half);
+    for (let p = 0; p < nPos; p++) {
+      for (let i = 0; i < half; i++) {
+        const angle = p * Math.pow(theta, (-2 * i) / dHead);
+        cos[p * half + i] = Math.cos(angle);
+        sin[p * half + i] = Math.sin(angle);
+      }
+    }
+    t = { cos: new T.Tensor(cos, [1, nPos, 1, half]), sin: new T.Tensor(sin, [1, nPos, 1, half]) };
+    if (ropeCache.size > 64) ropeCache.clear();
+    ropeCache.set(key, t);
+  }
+  return t;
+}
+
+/**
+ * Rotary position embedding (differentiable) of x [batch, pos, head, d_head] at positions 0…pos−1, in
+ * Hugging Face Llama's "rotate half" layout: dim i and dim i + d_head/2 form a pair rotated by
+ * p·θ^(−2i/d_head). (Meta / llama2.c rotate adjacent pairs (2i, 2i+1) instead; their q/k weights are
+ * converted to this layout by permuting rows within each head.)
+ */
+export function rotary(x: Tensor, theta: number): Tensor {
+  const [, p, , d] = x.shape as [number, number, number, number];
+  if (d % 2 !== 0) throw new CircuitscopeError(`rotary: d_head must be even, got ${d}`);
+  const { cos, sin } = ropeTables(p, d, theta); // [1, pos, 1, d_head/2]
+  const x1 = T.slice(x, 3, 0, d / 2); // [batch, pos, head, d_head/2]
+  const x2 = T.slice(x, 3, d / 2); // [batch, pos, head, d_head/2]
+  const r1 = T.sub(T.mul(x1, cos), T.mul(x2, sin)); // [batch, pos, head, d_head/2]
+  const r2 = T.add(T.mul(x2, cos), T.mul(x1, sin)); // [batch, pos, head, d_head/2]
+  return T.concat([r1, r2], 3); // [batch, pos, head, d_head]
+}
+
+/**
+ * Grouped-query attention: x [batch, pos, kv_head, d] → [batch, pos, kv_head·groups, d], query head h
+ * reading kv head ⌊h / groups⌋ (torch.repeat_interleave along the head axis, as TransformerLens and HF do).
+ */
+export function repeatKvHeads(x: Tensor, groups: number): Tensor {
+  if (groups === 1) return x;
+  const [b, p, kv, d] = x.shape as [number, number, number, number];
+  return T.broadcastTo(x.reshape(b, p, kv, 1, d), [b, p, kv, groups, d]).reshape(b, p, kv * groups, d);
 }

@@ -11,5 +11,6 @@ export { softmax, logSoftmax, layerNorm, rmsNorm, causalMask } from './ops/nn.js
 export { mseLoss, crossEntropy } from './ops/loss.js';
 export { permute, transpose, slice, concat, stack, unsqueeze, squeeze, flatten } from './ops/layout.js';
 export { indexSelect, gather, where, topk } from './ops/indexing.js';
+export { headScores, headMix } from './ops/attention.js';
 export { Adam, AdamW, type AdamOptions, type AdamState } from './optim.js';
 export { loadTensors, saveTensors, type LoadedTensors } from './io.js';
