@@ -2,8 +2,9 @@
 import { CircuitscopeError } from '../../util/errors.js';
 import type { Family } from './family.js';
 import { gpt2 } from './gpt2.js';
+import { llama } from './llama.js';
 
-const FAMILIES: readonly Family[] = [gpt2];
+const FAMILIES: readonly Family[] = [gpt2, llama];
 
 export function familyFor(modelType: string, source: string): Family {
   const f = FAMILIES.find((x) => x.modelTypes.includes(modelType));
