@@ -184,15 +184,16 @@ describe('stories260K (llama2.c checkpoint) through the Llama family', () => {
     }
   });
 
-  it('RMSNorm hook_scale = √(mean(x²) + eps) of the cached residual, hook_normalized = x / scale · w', () => {
+  it('RMSNorm hook_scale = √(mean(x²) + eps) of the cached residual, hook_normalized = x / scale (before the weight, as TransformerLens)', () => {
     const { logits, cache } = model.runWithCache(prompt);
     const check = (resid: string, ln: string, w: string): void => {
       const x = cache.get(resid); // [batch, pos, d_model]
       const want = T.sqrt(T.add(T.mean(T.square(x), -1, true), 1e-5)); // [batch, pos, 1]
       expect(cache.get(`${ln}hook_scale`).shape).toEqual(want.shape);
       expect(relMax(cache.get(`${ln}hook_scale`).data, want.data)).toBeLessThan(1e-5);
-      const normed = T.mul(T.div(x, want), model.params.get(w)!); // [batch, pos, d_model]
+      const normed = T.div(x, want); // [batch, pos, d_model]
       expect(relMax(cache.get(`${ln}hook_normalized`).data, normed.data)).toBeLessThan(1e-5);
+      expect(model.params.get(w)!.shape).toEqual([64]);
     };
     for (let l = 0; l < 5; l++) {
       check(`blocks.${l}.hook_resid_pre`, `blocks.${l}.ln1.`, `model.layers.${l}.input_layernorm.weight`);

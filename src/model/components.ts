@@ -101,18 +101,20 @@ function rmsScale(x: Tensor, eps: number): Tensor {
 
 /**
  * RMSNorm over the last dim firing `${prefix}hook_scale` [..., 1] = √(mean(x²) + eps) and
- * `${prefix}hook_normalized` [..., d] = x / scale · w (the tensor the next sublayer reads, as
- * hookedLayerNorm does). The fused kernel runs unless a hook or a gradient targets hook_scale.
+ * `${prefix}hook_normalized` [..., d] = x / scale, then multiplying by w (TransformerLens's RMSNorm hooks;
+ * its LayerNorm instead hooks x̂·w + b). The fused kernel runs unless a hook or gradient targets hook_scale.
  */
 export function hookedRmsNorm(x: Tensor, w: Tensor, eps: number, prefix: string, run: HookRun): Tensor {
   const scaleName = `${prefix}hook_scale`;
   const normName = `${prefix}hook_normalized`;
+  // As TransformerLens's RMSNorm: hook_normalized sees x/scale, before the weight.
   if (run.touches(scaleName)) {
     const scale = run.apply(scaleName, rmsScale(x, eps)); // [..., 1]
-    return run.apply(normName, T.mul(T.div(x, scale), w)); // [..., d]
+    return T.mul(run.apply(normName, T.div(x, scale)), w); // [..., d]
   }
   if (run.caches(scaleName)) run.store(scaleName, T.noGrad(() => rmsScale(x, eps)));
-  return run.apply(normName, T.rmsNorm(x, w, eps)); // [..., d]
+  if (!run.wants(normName)) return T.rmsNorm(x, w, eps); // fused, one pass
+  return T.mul(run.apply(normName, T.rmsNorm(x, undefined, eps)), w); // [..., d]
 }
 
 const ropeCache = new Map<string, { cos: Tensor; sin: Tensor }>();

@@ -72,6 +72,10 @@ export class HookedTransformer {
 
   /** Loads a model from a local Hugging Face folder or a hub id (HF cache, else download). */
   static async load(idOrFolder: string, opts: LoadOptions = {}): Promise<HookedTransformer> {
+    // llama2.c checkpoints (a .bin file, or a folder holding one and no config.json) have their own reader.
+    const llama2c = await import('./llama2c.js');
+    const ckpt = llama2c.llama2cCheckpointIn(idOrFolder);
+    if (ckpt) return llama2c.loadLlama2c(ckpt, undefined, opts);
     const resolved = await resolveModel(idOrFolder, opts);
     const name = resolved.id ?? path.basename(path.resolve(resolved.folder));
     const model = HookedTransformer.fromFiles(path.join(resolved.folder, 'config.json'), resolved.weightFiles, name, opts);

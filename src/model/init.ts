@@ -11,7 +11,7 @@ export function initParams(cfg: ModelConfig, rng: Rng = new Rng(0), std = 0.02):
   const params: Params = new Map();
   for (const [name, shape] of familyByName(cfg.family).paramShapes(cfg)) {
     if (shape.length > 1) params.set(name, randn(shape, rng, std));
-    else params.set(name, new Tensor(new Float32Array(shape[0]!).fill(/(^|\.)(ln|norm)[^.]*\.weight$|_norm\.weight$/.test(name) ? 1 : 0), shape));
+    else params.set(name, new Tensor(new Float32Array(shape[0]!).fill(/norm[^.]*\.weight$|(^|\.)ln[^.]*\.weight$/.test(name) ? 1 : 0), shape));
   }
   return params;
 }
