@@ -17,8 +17,25 @@ EOF. Nothing else is ever written to stdout. Jobs:
       backward, Adam step. `data` is a file of little-endian float32: x, target, W1, W2 (row-major, in
       that order), so both sides start from the same numbers. `warmup` untimed steps, then `steps`
       timed ones -> {"ms": [per timed step], "losses": [every step's loss, before its update]}
+  {"op": "gpt2_load", "file", "n_layer", "n_head", "layer_norm_epsilon"}
+      reads a float32 GPT-2 checkpoint (Hugging Face names, e.g. h.0.attn.c_attn.weight) from a
+      safetensors file, parsing the header itself (torch 1.13 has no safetensors package), and keeps
+      it for the gpt2_* jobs -> {"seconds", "params"}
+  {"op": "gpt2_forward", "tokens": [[...], ...], "reps", "compare"}
+      logits [batch, pos, vocab] of the loaded GPT-2 under no_grad, `reps` timed calls. `compare`
+      (optional) is a file of our logits (float32, same shape) -> {"ms": [per call],
+      "max_rel_diff": max|ours - torch| / max|torch| or null}
+  {"op": "gpt2_backward", "tokens", "reps", "good", "bad", "compare"}
+      gradients of metric = sum_b logits[b, -1, good] - logits[b, -1, bad] at every layer's attention
+      z [batch, pos, head, d_head] (TransformerLens's hook_z; the weights do not require grad).
+      `compare` (optional) is a file of our gradients (float32, layer 0 first) -> {"ms": [per call],
+      "value": metric, "grad_rel_err": [per layer |ours - torch| / |torch| (L2)] or null}
+  {"op": "gpt2_free"}
+      drops the loaded GPT-2 -> {}
 """
 import json
+import math
+import os
 import sys
 import time
 
@@ -111,7 +128,138 @@ def mlp_step(job):
     return {"ms": ms, "losses": losses}
 
 
-HANDLERS = {"init": init, "gemm": gemm, "mlp_step": mlp_step}
+GPT2 = None  # the gpt2_load job's weights and shape, used by gpt2_forward / gpt2_backward
+
+
+def read_f32_safetensors(path):
+    """{name: float32 tensor} viewing one buffer holding the file's data section (no second copy)."""
+    with open(path, "rb") as f:
+        n = int.from_bytes(f.read(8), "little")
+        header = json.loads(f.read(n))
+        data = bytearray(os.fstat(f.fileno()).st_size - 8 - n)
+        view, got = memoryview(data), 0
+        while got < len(data):
+            k = f.readinto(view[got:])
+            if not k:
+                raise ValueError(f"{path}: file ended early")
+            got += k
+    out = {}
+    for name, e in header.items():
+        if name == "__metadata__":
+            continue
+        if e["dtype"] != "F32":
+            raise ValueError(f"{path}: {name} is {e['dtype']}, expected F32")
+        begin, end = e["data_offsets"]
+        t = torch.frombuffer(data, dtype=torch.float32, count=(end - begin) // 4, offset=begin)
+        out[name.removeprefix("transformer.")] = t.view(e["shape"])
+    return out
+
+
+def gpt2_load(job):
+    global GPT2
+    GPT2 = None
+    t0 = time.perf_counter()
+    w = read_f32_safetensors(job["file"])
+    GPT2 = {"w": w, "layers": int(job["n_layer"]), "heads": int(job["n_head"]), "eps": float(job["layer_norm_epsilon"])}
+    return {"seconds": time.perf_counter() - t0, "params": sum(t.numel() for t in w.values())}
+
+
+def gpt2_logits(tokens, zs=None):
+    """GPT-2 written plainly in torch; with `zs` a list, each layer's z is appended (differentiable)."""
+    F = torch.nn.functional
+    w, heads, eps = GPT2["w"], GPT2["heads"], GPT2["eps"]
+    b, p = tokens.shape
+    wte = w["wte.weight"]
+    d = wte.shape[1]
+    dh = d // heads
+    mask = torch.ones(p, p, dtype=torch.bool).triu_(1)
+    x = wte[tokens] + w["wpe.weight"][:p]  # [batch, pos, d_model]
+    for l in range(GPT2["layers"]):
+        h = f"h.{l}."
+        a = F.layer_norm(x, (d,), w[h + "ln_1.weight"], w[h + "ln_1.bias"], eps).view(b * p, d)
+        qkv = torch.addmm(w[h + "attn.c_attn.bias"], a, w[h + "attn.c_attn.weight"]).view(b, p, 3, heads, dh)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each [batch, head, pos, d_head]
+        scores = (q @ k.transpose(-1, -2)) / math.sqrt(dh)
+        pattern = scores.masked_fill(mask, float("-inf")).softmax(-1)
+        z = (pattern @ v).transpose(1, 2)  # [batch, pos, head, d_head]
+        if zs is not None:
+            # As TransformerLens / ours: the first z is a leaf; later ones stay in the graph, so each
+            # gradient is the full derivative of the metric (through every later layer).
+            if not z.requires_grad:
+                z = z.detach().requires_grad_()
+            zs.append(z)
+        x = x + torch.addmm(w[h + "attn.c_proj.bias"], z.reshape(b * p, d), w[h + "attn.c_proj.weight"]).view(b, p, d)
+        m = F.layer_norm(x, (d,), w[h + "ln_2.weight"], w[h + "ln_2.bias"], eps).view(b * p, d)
+        hidden = F.gelu(torch.addmm(w[h + "mlp.c_fc.bias"], m, w[h + "mlp.c_fc.weight"]), approximate="tanh")
+        x = x + torch.addmm(w[h + "mlp.c_proj.bias"], hidden, w[h + "mlp.c_proj.weight"]).view(b, p, d)
+    x = F.layer_norm(x, (d,), w["ln_f.weight"], w["ln_f.bias"], eps)
+    return x @ wte.t()  # [batch, pos, vocab]
+
+
+def read_f32(path, shape):
+    with open(path, "rb") as f:
+        flat = torch.frombuffer(bytearray(f.read()), dtype=torch.float32)
+    if flat.numel() != math.prod(shape):
+        raise ValueError(f"{path} holds {flat.numel()} floats, expected {math.prod(shape)}")
+    return flat.view(shape)
+
+
+def gpt2_tokens(job):
+    if GPT2 is None:
+        raise RuntimeError("send a 'gpt2_load' job first")
+    return torch.tensor(job["tokens"], dtype=torch.long)
+
+
+def gpt2_forward(job):
+    tokens = gpt2_tokens(job)
+    ms, logits = [], None
+    with torch.no_grad():
+        for _ in range(int(job.get("reps", 1))):
+            logits = None  # free the previous call's logits before the next one
+            t0 = time.perf_counter()
+            logits = gpt2_logits(tokens)
+            ms.append((time.perf_counter() - t0) * 1000.0)
+        rel = None
+        if job.get("compare"):
+            ours = read_f32(job["compare"], logits.shape)
+            rel = ((ours - logits).abs().max() / logits.abs().max()).item()
+    return {"ms": ms, "max_rel_diff": rel}
+
+
+def gpt2_backward(job):
+    tokens = gpt2_tokens(job)
+    good, bad = int(job["good"]), int(job["bad"])
+    ms = []
+    for _ in range(int(job.get("reps", 1))):
+        t0 = time.perf_counter()
+        zs = []
+        logits = gpt2_logits(tokens, zs)
+        metric = (logits[:, -1, good] - logits[:, -1, bad]).sum()
+        grads = torch.autograd.grad(metric, zs)
+        ms.append((time.perf_counter() - t0) * 1000.0)
+        del logits, zs
+    rel = None
+    if job.get("compare"):
+        ours = read_f32(job["compare"], (len(grads), *grads[0].shape))
+        rel = [((o - g).norm() / g.norm()).item() for o, g in zip(ours, grads)]
+    return {"ms": ms, "value": metric.item(), "grad_rel_err": rel}
+
+
+def gpt2_free(job):
+    global GPT2
+    GPT2 = None
+    return {}
+
+
+HANDLERS = {
+    "init": init,
+    "gemm": gemm,
+    "mlp_step": mlp_step,
+    "gpt2_load": gpt2_load,
+    "gpt2_forward": gpt2_forward,
+    "gpt2_backward": gpt2_backward,
+    "gpt2_free": gpt2_free,
+}
 
 
 def reply(obj):
