@@ -4,6 +4,7 @@
  * checked to be positive and finite.
  */
 import { execFile, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -77,6 +78,25 @@ describe('npm run bench', () => {
     expect(r.stdout).toMatch(/goals: .*MLP step no slower than PyTorch's: n\/a/);
   });
 
+  it('--quick --json --only gpt2,load: the hooked GPT-2 and load fields, torch null', async () => {
+    const r = await bench(['--quick', '--json', '--only', 'gpt2,load'], { CIRCUITSCOPE_BENCH_TORCH: '0' });
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as Record<string, any>;
+    expect(report.meta.sections).toEqual(['gpt2', 'load']);
+    expect(positive(report.gpt2_forward.ours_tok_s)).toBe(true);
+    expect(report.gpt2_forward.torch_tok_s).toBeNull();
+    expect(positive(report.gpt2_backward.ours_ms)).toBe(true);
+    expect(report.gpt2_backward.torch_ms).toBeNull();
+    const load = report.load as Record<string, number>;
+    for (const k of ['seconds', 'peak_rss_bytes', 'weight_bytes', 'baseline_rss_bytes']) expect(positive(load[k]), k).toBe(true);
+    expect(load.peak_rss_bytes).toBeGreaterThanOrEqual(load.baseline_rss_bytes);
+    expect(report.goals.map((g: { ok: unknown }) => g.ok)).toEqual([null, null, null]); // no PyTorch; --quick skips the RSS goal
+    expect(report.errors).toBeUndefined();
+    // The random model's folder is gone after the run.
+    expect(r.stderr).toMatch(/wrote a random GPT-2 .* to (\S+) in/);
+    expect(existsSync(/ to (\S+) in/.exec(r.stderr)![1]!)).toBe(false);
+  });
+
   it('rejects unknown sections and arguments with exit code 2', async () => {
     const r = await bench(['--only', 'gemm,nope']);
     expect(r.code).toBe(2);
@@ -94,6 +114,19 @@ describe('npm run bench', () => {
     // Same numbers in, same first loss out (float32 rounding apart); both go down.
     expect(Math.abs(mlp.torch_loss[0] - mlp.ours_loss[0])).toBeLessThan(1e-4 * mlp.ours_loss[0]);
     expect(mlp.torch_loss[1]).toBeLessThan(mlp.torch_loss[0]);
+  });
+
+  it.skipIf(!hasTorch)('with PyTorch: the peer computes the same GPT-2 logits and hook_z gradients', async () => {
+    const r = await bench(['--quick', '--json', '--only', 'gpt2']);
+    expect(r.code, r.stderr).toBe(0);
+    const { gpt2_forward: fwd, gpt2_backward: bwd } = JSON.parse(r.stdout) as Record<string, any>;
+    expect(positive(fwd.torch_tok_s)).toBe(true);
+    expect(positive(bwd.torch_ms)).toBe(true);
+    expect(fwd.agree).toBe(true);
+    expect(fwd.max_rel_diff_logits).toBeLessThan(1e-3);
+    expect(bwd.agree).toBe(true);
+    expect(bwd.grad_rel_err_max).toBeLessThan(1e-2);
+    expect(Math.abs(bwd.metric.ours - bwd.metric.torch)).toBeLessThan(1e-3 * Math.max(1, Math.abs(bwd.metric.torch)));
   });
 
   it.skipIf(!hasTorch)('torch_peer.py: one JSON answer per job line, errors as answers', () => {
