@@ -5,3 +5,4 @@ export { getBackend, createBackend } from './tensor/backend-select.js';
 export type { Backend, BackendInfo, BackendName } from './tensor/backend.js';
 export { CircuitscopeError } from './util/errors.js';
 export { Rng } from './util/rng.js';
+export * from './model/index.js';
