@@ -1,20 +1,22 @@
 /**
  * load: seconds and peak RSS of `HookedTransformer.load(folder)` of the bench's random GPT-2 small
- * (bench/gpt2-fixture.ts), each run in a fresh child process (bench/load-child.ts) so that nothing the
+ * (bench/gpt2-fixture.ts), each run in a fresh child process (bench/load-child.mjs) so that nothing the
  * bench itself holds counts. The goal: peak RSS ≤ 1.2 × the float32 bytes of the weights. The child's
  * baseline (node + the TypeScript loader + circuitscope's modules, before any weight) is part of that
  * peak, so it is reported too, with what a perfect loader (baseline + weights) would reach. The peak
  * is the child's VmHWM, not getrusage's maxRSS, which on Linux inherits the forking bench's RSS (see
- * load-child.ts).
+ * load-child.mjs).
  */
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gpt2Fixture } from '../gpt2-fixture.js';
 import type { Section } from '../harness.js';
 import { fmt, median, round } from '../harness.js';
 import { progress } from '../../src/util/progress.js';
 
-const CHILD = fileURLToPath(new URL('../load-child.ts', import.meta.url));
+const CHILD = fileURLToPath(new URL('../load-child.mjs', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const GOAL = 1.2;
 
@@ -34,9 +36,29 @@ function loaderArgs(): string[] {
   return a.some((x) => x.includes('tsx')) ? a : ['--import', 'tsx'];
 }
 
-function runChild(folder: string): Promise<ChildResult> {
+/** Newest modification time of any file under `dir`. */
+function newestMtime(dir: string): number {
+  let t = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newestMtime(p) : fs.statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/**
+ * How the child loads circuitscope: the built package under plain node (what `npx circuitscope` runs)
+ * when dist/ is at least as new as src/, else the sources under tsx (whose loader adds ~35 MB of baseline).
+ */
+function childSetup(): { args: string[]; module: string; label: string } {
+  const dist = path.join(ROOT, 'dist/index.js');
+  if (fs.existsSync(dist) && fs.statSync(dist).mtimeMs >= newestMtime(path.join(ROOT, 'src'))) return { args: [], module: dist, label: 'node + dist/' };
+  return { args: loaderArgs(), module: path.join(ROOT, 'src/model/hooked-transformer.ts'), label: 'node + tsx + src/ (dist/ missing or stale: npm run build)' };
+}
+
+function runChild(folder: string, setup: ReturnType<typeof childSetup>): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [...loaderArgs(), CHILD, folder], { cwd: ROOT, timeout: 300_000, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [...setup.args, CHILD, folder, setup.module], { cwd: ROOT, timeout: 300_000, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`load child failed (${err.message.split('\n')[0]}): ${stderr.trim().slice(-500)}`));
       try {
         resolve(JSON.parse(stdout.trim().split('\n').pop()!) as ChildResult);
@@ -56,10 +78,11 @@ export const gpt2Load: Section = {
     const fx = gpt2Fixture(ctx);
     const runs = ctx.opts.quick ? 1 : 3;
     const results: ChildResult[] = [];
+    const setup = childSetup();
     const bar = progress('load', runs, { quiet: ctx.opts.json });
     try {
       for (let r = 0; r < runs; r++) {
-        results.push(await runChild(fx.folder));
+        results.push(await runChild(fx.folder, setup));
         bar.tick();
       }
     } finally {
@@ -83,7 +106,7 @@ export const gpt2Load: Section = {
     }
 
     const text = [
-      `Load (HookedTransformer.load in a fresh process, ${fx.label}; ${runs > 1 ? `median of ${runs} runs, peak RSS the largest` : '1 run'})`,
+      `Load (HookedTransformer.load in a fresh process — ${setup.label} — ${fx.label}; ${runs > 1 ? `median of ${runs} runs, peak RSS the largest` : '1 run'})`,
       `  ${fmt(seconds, 2)} s   peak RSS (${results[0]!.rss_source}) ${mb(peak)} = ${peakRatio.toFixed(2)}× the ${mb(w)} of float32 weights (goal ≤ ${GOAL}×)`,
       `  child baseline before loading: RSS ${mb(baseline)} (peak so far ${mb(baselinePeak)}); a perfect loader would peak at ${perfect.toFixed(2)}×;` +
         ` this one adds ${mb(overhead)} beyond baseline + weights`,
@@ -100,6 +123,7 @@ export const gpt2Load: Section = {
           peak_over_weights: round(peakRatio, 3),
           perfect_loader_over_weights: round(perfect, 3),
           rss_source: results[0]!.rss_source,
+          child: setup.label,
           runs,
           ...(notes.length ? { notes } : {}),
         },
