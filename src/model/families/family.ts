@@ -3,6 +3,7 @@
  * hook points it has and how its forward pass runs. Each family is one sibling file registered by the
  * Hugging Face `model_type` values it understands, so adding a family never branches inside another.
  */
+import { CircuitscopeError } from '../../util/errors.js';
 import type { IntTensor, Tensor } from '../../tensor/index.js';
 import type { ModelConfig, RawConfig } from '../config.js';
 import type { HookRun, HookSpec } from '../hooks.js';
@@ -32,4 +33,11 @@ export function loadParams(family: Family, cfg: ModelConfig, src: WeightSource):
   const params: Params = new Map();
   for (const [name, shape] of family.paramShapes(cfg)) params.set(name, src.read(name, shape));
   return params;
+}
+
+/** A parameter by checkpoint name; a missing one (hand-built Params) is a clear error naming the family. */
+export function param(p: Params, name: string, family: string): Tensor {
+  const t = p.get(name);
+  if (!t) throw new CircuitscopeError(`${family} parameters: missing "${name}"`, 'build Params with initParams(cfg) or load a checkpoint');
+  return t;
 }

@@ -9,7 +9,7 @@ import { type ModelConfig, type RawConfig, validateConfig } from '../config.js';
 import { CircuitscopeError } from '../../util/errors.js';
 import type { HookRun, HookSpec } from '../hooks.js';
 import { activation, attentionCore, attentionOutput, hookedLayerNorm, perHeadLinear, repeatHeads } from '../components.js';
-import type { Family, Params } from './family.js';
+import { type Family, type Params, param } from './family.js';
 
 function config(raw: RawConfig, name: string): ModelConfig {
   if (raw.bool('scale_attn_by_inverse_layer_idx', false)) {
@@ -93,11 +93,7 @@ function hooks(cfg: ModelConfig, opts: { splitInputs?: boolean } = {}): HookSpec
   return out;
 }
 
-const get = (p: Params, name: string): Tensor => {
-  const t = p.get(name);
-  if (!t) throw new CircuitscopeError(`GPT-2 parameters: missing "${name}"`);
-  return t;
-};
+const get = (p: Params, name: string): Tensor => param(p, name, 'GPT-2');
 
 /** Columns [part·d_model, (part+1)·d_model) of c_attn (part 0 = q, 1 = k, 2 = v) as per-head weights [head, d_model, d_head]. */
 function headWeights(cAttnW: Tensor, cAttnB: Tensor, part: number, cfg: ModelConfig): [Tensor, Tensor] {

@@ -16,7 +16,7 @@ import { type ModelConfig, type RawConfig, validateConfig } from '../config.js';
 import { CircuitscopeError } from '../../util/errors.js';
 import type { HookRun, HookSpec } from '../hooks.js';
 import { activation, attentionCore, hookedRmsNorm, perHeadLinear, repeatHeads, repeatKvHeads, rotary } from '../components.js';
-import type { Family, Params } from './family.js';
+import { type Family, type Params, param } from './family.js';
 
 function config(raw: RawConfig, name: string): ModelConfig {
   const unsupported = (what: string, hint: string): never => {
@@ -112,11 +112,7 @@ function hooks(cfg: ModelConfig, opts: { splitInputs?: boolean } = {}): HookSpec
   return out;
 }
 
-const get = (p: Params, name: string): Tensor => {
-  const t = p.get(name);
-  if (!t) throw new CircuitscopeError(`Llama parameters: missing "${name}"`);
-  return t;
-};
+const get = (p: Params, name: string): Tensor => param(p, name, 'Llama');
 
 /** A projection stored [heads·d_head, d_model] as per-head weights [heads, d_model, d_head] (TransformerLens's W_Q layout). */
 function headWeights(w: Tensor, heads: number, dHead: number): Tensor {
