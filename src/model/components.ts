@@ -61,22 +61,19 @@ export function attentionCore(q: Tensor, k: Tensor, v: Tensor, prefix: string, r
 
 /**
  * z [batch, pos, head, d_head] → attention output [batch, pos, d_model] through W_O stored
- * [head·d_head, d_model]. When attn.hook_result is wanted, per-head outputs [batch, pos, head, d_model]
- * (no bias) are computed, hooked and summed, so patching one head's result changes the output.
+ * [head·d_head, d_model] (Conv1D, GPT-2) or, with `transW`, [d_model, head·d_head] (torch Linear, Llama).
+ * When attn.hook_result is wanted, per-head outputs [batch, pos, head, d_model] (no bias) are computed,
+ * hooked and summed, so patching one head's result changes the output.
  */
-export function attentionOutput(z: Tensor, wO: Tensor, bO: Tensor | null, prefix: string, run: HookRun): Tensor {
+export function attentionOutput(z: Tensor, wO: Tensor, bO: Tensor | null, prefix: string, run: HookRun, opts: { transW?: boolean } = {}): Tensor {
   const [b, p, h, dh] = z.shape as [number, number, number, number];
   const name = `${prefix}hook_result`;
-  let out: Tensor;
-  if (run.attnResult || run.wants(name)) {
-    const wHeads = wO.reshape(h, dh, wO.shape[1]!); // [head, d_head, d_model]
-    const result = run.apply(name, perHeadLinear(z, wHeads, null)); // [batch, pos, head, d_model]
-    out = T.sum(result, 2);
-    if (bO) out = T.add(out, bO);
-  } else {
-    out = T.linear(z.reshape(b, p, h * dh), wO, bO); // [batch, pos, d_model]
-  }
-  return out;
+  if (!run.attnResult && !run.wants(name)) return T.linear(z.reshape(b, p, h * dh), wO, bO, opts); // [batch, pos, d_model]
+  const wHeads = opts.transW
+    ? T.permute(wO.reshape(wO.shape[0]!, h, dh), [1, 2, 0]) // [head, d_head, d_model]
+    : wO.reshape(h, dh, wO.shape[1]!); // [head, d_head, d_model]
+  const out = T.sum(run.apply(name, perHeadLinear(z, wHeads, null)), 2); // Σ over heads of [batch, pos, head, d_model]
+  return bO ? T.add(out, bO) : out;
 }
 
 /** Activation functions by config.json name. */

@@ -15,7 +15,7 @@ import type { IntTensor, Tensor } from '../../tensor/index.js';
 import { type ModelConfig, type RawConfig, validateConfig } from '../config.js';
 import { CircuitscopeError } from '../../util/errors.js';
 import type { HookRun, HookSpec } from '../hooks.js';
-import { activation, attentionCore, hookedRmsNorm, perHeadLinear, repeatHeads, repeatKvHeads, rotary } from '../components.js';
+import { activation, attentionCore, attentionOutput, hookedRmsNorm, perHeadLinear, repeatHeads, repeatKvHeads, rotary } from '../components.js';
 import { type Family, type Params, param } from './family.js';
 
 function config(raw: RawConfig, name: string): ModelConfig {
@@ -140,18 +140,6 @@ function qkv(p: Params, cfg: ModelConfig, l: number, resid: Tensor, run: HookRun
   ) as [Tensor, Tensor, Tensor];
 }
 
-/**
- * z [batch, pos, head, d_head] → [batch, pos, d_model] through o_proj [d_model, head·d_head]. When
- * attn.hook_result is wanted, per-head outputs [batch, pos, head, d_model] are hooked and summed.
- */
-function attnOutput(z: Tensor, wO: Tensor, prefix: string, run: HookRun): Tensor {
-  const [b, pos, h, dh] = z.shape as [number, number, number, number];
-  const name = `${prefix}hook_result`;
-  if (!run.attnResult && !run.wants(name)) return T.linear(z.reshape(b, pos, h * dh), wO, null, { transW: true }); // [batch, pos, d_model]
-  const wHeads = T.permute(wO.reshape(wO.shape[0]!, h, dh), [1, 2, 0]); // [head, d_head, d_model]
-  return T.sum(run.apply(name, perHeadLinear(z, wHeads, null)), 2); // [batch, pos, d_model]
-}
-
 function block(p: Params, cfg: ModelConfig, l: number, x: Tensor, run: HookRun): Tensor {
   const pre = `blocks.${l}.`;
   const w = (name: string): Tensor => get(p, `model.layers.${l}.${name}.weight`);
@@ -162,7 +150,7 @@ function block(p: Params, cfg: ModelConfig, l: number, x: Tensor, run: HookRun):
   const rq = run.apply(`${pre}attn.hook_rot_q`, rotary(q, theta)); // [batch, pos, head, d_head]
   const rk = run.apply(`${pre}attn.hook_rot_k`, rotary(k, theta)); // [batch, pos, kv_head, d_head]
   const z = attentionCore(rq, repeatKvHeads(rk, groups), repeatKvHeads(v, groups), `${pre}attn.`, run); // [batch, pos, head, d_head]
-  const attnOut = run.apply(`${pre}hook_attn_out`, attnOutput(z, w('self_attn.o_proj'), `${pre}attn.`, run)); // [batch, pos, d_model]
+  const attnOut = run.apply(`${pre}hook_attn_out`, attentionOutput(z, w('self_attn.o_proj'), null, `${pre}attn.`, run, { transW: true })); // [batch, pos, d_model]
   const residMid = run.apply(`${pre}hook_resid_mid`, T.add(residPre, attnOut)); // [batch, pos, d_model]
   const mlpIn = run.splitInputs ? run.apply(`${pre}hook_mlp_in`, residMid.reshape(residMid.shape)) : residMid; // [batch, pos, d_model]
   const normed = hookedRmsNorm(mlpIn, w('post_attention_layernorm'), cfg.normEps, `${pre}ln2.`, run); // [batch, pos, d_model]
