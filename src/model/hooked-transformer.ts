@@ -55,6 +55,19 @@ function readConfigFile(file: string): RawConfig {
   return new RawConfig(raw as Record<string, unknown>, file);
 }
 
+/** Config, family and parameters of a config.json + safetensors checkpoint. */
+function readCheckpoint(configFile: string, weightFiles: readonly string[], name: string): { cfg: ModelConfig; params: Params; family: Family } {
+  const raw = readConfigFile(configFile);
+  const family = familyFor(raw.str('model_type', ''), configFile);
+  const cfg = family.config(raw, name);
+  const src = new WeightSource(weightFiles, family.weightPrefixes);
+  try {
+    return { cfg, params: loadParams(family, cfg, src), family };
+  } finally {
+    src.close();
+  }
+}
+
 export class HookedTransformer {
   /** Defaults applied to every run (overridable per call). */
   readonly defaults: { splitInputs: boolean; attnResult: boolean };
@@ -78,22 +91,15 @@ export class HookedTransformer {
     if (ckpt) return llama2c.loadLlama2c(ckpt, undefined, opts);
     const resolved = await resolveModel(idOrFolder, opts);
     const name = resolved.id ?? path.basename(path.resolve(resolved.folder));
-    const model = HookedTransformer.fromFiles(path.join(resolved.folder, 'config.json'), resolved.weightFiles, name, opts);
-    const tokenizer = await loadTokenizer(resolved.folder, { vocabSize: model.cfg.dVocab, bosTokenId: model.cfg.bosTokenId, eosTokenId: model.cfg.eosTokenId, modelType: model.cfg.modelType });
-    return new HookedTransformer(model.cfg, model.params, tokenizer, model.family, opts);
+    const { cfg, params, family } = readCheckpoint(path.join(resolved.folder, 'config.json'), resolved.weightFiles, name);
+    const tokenizer = await loadTokenizer(resolved.folder, { vocabSize: cfg.dVocab, bosTokenId: cfg.bosTokenId, eosTokenId: cfg.eosTokenId, modelType: cfg.modelType });
+    return new HookedTransformer(cfg, params, tokenizer, family, opts);
   }
 
   /** A model from a config.json and its safetensors shards (no tokenizer). */
   static fromFiles(configFile: string, weightFiles: readonly string[], name: string, opts: LoadOptions = {}): HookedTransformer {
-    const raw = readConfigFile(configFile);
-    const family = familyFor(raw.str('model_type', ''), configFile);
-    const cfg = family.config(raw, name);
-    const src = new WeightSource(weightFiles, family.weightPrefixes);
-    try {
-      return new HookedTransformer(cfg, loadParams(family, cfg, src), null, family, opts);
-    } finally {
-      src.close();
-    }
+    const { cfg, params, family } = readCheckpoint(configFile, weightFiles, name);
+    return new HookedTransformer(cfg, params, null, family, opts);
   }
 
   /** Every hook point with its shape, for this model and split-input setting. */
