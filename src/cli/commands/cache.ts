@@ -4,7 +4,8 @@
  */
 import type { Command } from 'commander';
 import { CircuitscopeError } from '../../util/errors.js';
-import { IntTensor, type Tensor, saveTensors } from '../../tensor/index.js';
+import { type IntTensor, type Tensor, saveTensors } from '../../tensor/index.js';
+import { tokenBatch } from '../../model/tokens.js';
 import { action, printJson } from '../run.js';
 import { type InputOpts, type ModelOpts, addInputOptions, addModelOptions, inputTokens, loadModel } from '../model-args.js';
 
@@ -22,9 +23,9 @@ export function registerCache(program: Command): void {
         const all = opts.hooks.trim() === 'all';
         const names = all ? model.hookNames({ splitInputs: !!opts.splitInputs }) : opts.hooks.split(',').map((s) => s.trim()).filter(Boolean);
         if (names.length === 0) throw new CircuitscopeError('--hooks: no hook names given', 'e.g. --hooks blocks.0.attn.hook_z');
-        const { logits, cache } = model.runWithCache(rows, { names, splitInputs: !!opts.splitInputs });
-        const tensors = new Map<string, Tensor | IntTensor>();
-        tensors.set('tokens', new IntTensor(Int32Array.from(rows.flat()), [rows.length, rows[0]!.length]));
+        const tokens = tokenBatch(rows, model.cfg); // [batch, pos], validated once
+        const { logits, cache } = model.runWithCache(tokens, { names, splitInputs: !!opts.splitInputs });
+        const tensors = new Map<string, Tensor | IntTensor>([['tokens', tokens]]);
         for (const n of names) tensors.set(n, cache.get(n));
         saveTensors(opts.out, tensors, { metadata: { model: model.cfg.name, hooks: names.join(','), format: 'circuitscope activation cache' } });
         const summary = { out: opts.out, model: model.cfg.name, batch: rows.length, pos: rows[0]!.length, logits_shape: logits.shape, hooks: names.map((n) => ({ name: n, shape: cache.get(n).shape })) };
