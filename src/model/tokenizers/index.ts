@@ -1,6 +1,6 @@
 /**
  * Tokenizers for the model layer, and the rule that picks one for a model folder:
- *   tokenizer.json → vocab.json + merges.txt → tokenizer.bin / tok<vocab>.bin (llama2.c)
+ *   tokenizer.json (WordLevel model: word-level.ts; else byte-level BPE) → vocab.json + merges.txt → tokenizer.bin / tok<vocab>.bin (llama2.c)
  *   → GPT-2 r50k when the config says gpt2 with 50257 tokens → integer ids.
  */
 import { existsSync, statSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { bpeFromFiles, bpeFromTokenizerJson } from './bpe-files.js';
 import { GPT2_VOCAB_SIZE, gpt2Tokenizer } from './gpt2.js';
 import { integerTokenizer } from './integer.js';
 import { llama2cTokenizer } from './llama2c.js';
+import { wordLevelFromTokenizerJson } from './word-level.js';
 import type { Tokenizer, TokenizerHints } from './types.js';
 
 export type { Tokenizer, TokenizerHints } from './types.js';
@@ -19,11 +20,12 @@ export { bpeFromFiles, bpeFromTokenizerJson } from './bpe-files.js';
 export { GPT2_ENDOFTEXT, GPT2_VOCAB_SIZE, gpt2Tokenizer } from './gpt2.js';
 export { integerTokenizer } from './integer.js';
 export { LLAMA2C_BOS, LLAMA2C_EOS, llama2cTokenizer } from './llama2c.js';
+export { type WordLevelOptions, WORD_LEVEL_BOS, WORD_LEVEL_UNK, wordLevelFromTokenizerJson, wordLevelTokenizer, wordLevelTokenizerJson } from './word-level.js';
 
 /**
  * Picks the tokenizer for a model folder (null: a model without tokenizer files).
  * BOS: a numeric hints.bosTokenId (config.json's bos_token_id) wins; otherwise the tokenizer's own
- * (GPT-2: 50256, BPE files: "<|endoftext|>" if present, llama2.c: 1, integer: none).
+ * (GPT-2: 50256, BPE files: "<|endoftext|>" if present, word-level: "<bos>" if present, llama2.c: 1, integer: none).
  */
 export async function loadTokenizer(folder: string | null, hints: TokenizerHints): Promise<Tokenizer> {
   const { vocabSize } = hints;
@@ -43,7 +45,10 @@ export async function loadTokenizer(folder: string | null, hints: TokenizerHints
     const merges = file('merges.txt');
     const bin = file('tokenizer.bin') ?? file(`tok${vocabSize}.bin`);
     if (tjson) {
-      tok = bpeFromTokenizerJson(await readFile(tjson, 'utf8'), { file: tjson, ...(bos !== undefined && { bosTokenId: bos }) });
+      const text = await readFile(tjson, 'utf8');
+      const opts = { file: tjson, ...(bos !== undefined && { bosTokenId: bos }) };
+      const wordLevel = wordLevelRoot(text, tjson);
+      tok = wordLevel !== null ? wordLevelFromTokenizerJson(wordLevel, opts) : bpeFromTokenizerJson(text, opts);
       source = tjson;
     } else if (vjson && merges) {
       const opts = { vocabFile: vjson, mergesFile: merges, ...(bos !== undefined && { bosTokenId: bos }) };
@@ -64,6 +69,22 @@ export async function loadTokenizer(folder: string | null, hints: TokenizerHints
     );
   }
   return bos !== undefined ? withBos(tok, bos) : tok;
+}
+
+/**
+ * The parsed tokenizer.json when its model.type is "WordLevel", else null (the BPE reader parses it).
+ * Only a file that mentions "WordLevel" at all is parsed here, so a BPE file is parsed once.
+ */
+function wordLevelRoot(text: string, file: string): unknown {
+  if (!text.includes('"WordLevel"')) return null;
+  let root: unknown;
+  try {
+    root = JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new CircuitscopeError(`${file}: not valid JSON (${(e as Error).message})`, 're-download the tokenizer files');
+  }
+  const model = typeof root === 'object' && root !== null ? (root as Record<string, unknown>)['model'] : undefined;
+  return typeof model === 'object' && model !== null && (model as Record<string, unknown>)['type'] === 'WordLevel' ? root : null;
 }
 
 /** The same tokenizer with another BOS id (e.g. config.json overriding the tokenizer's guess). */

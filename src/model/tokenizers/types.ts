@@ -1,8 +1,8 @@
 /** The tokenizer contract shared by the model layer, the tasks and the CLI. */
 
 export interface Tokenizer {
-  /** Which family produced it: GPT-2's r50k, byte-level BPE from files, the toy integer reader, or llama2.c's. */
-  readonly kind: 'gpt2' | 'bpe-files' | 'integer' | 'llama2c';
+  /** Which family produced it: GPT-2's r50k, byte-level BPE from files, the toy integer reader, llama2.c's, or the zoo's word-level vocabulary. */
+  readonly kind: 'gpt2' | 'bpe-files' | 'integer' | 'llama2c' | 'word-level';
   /** One more than the largest token id the tokenizer can produce. */
   readonly vocabSize: number;
   /** Token prepended by prependBos (GPT-2: 50256), or null when the model has none. */
