@@ -11,3 +11,7 @@ export { type ScoreSpec, klToClean, logitDiff, logitDiffToBestWrong, meanLogProb
 export { type GreaterThanOptions, makeGreaterThanTask, greaterThanTask, yearTokens, yearsByCentury } from './greater-than.js';
 export { type DocstringOptions, type DocstringCorruption, DOCSTRING_CORRUPTIONS, makeDocstringTask, docstringTask } from './docstring.js';
 export { loadTaskFile, taskFromJson } from './custom.js';
+export { type IoiToyOptions, type IoiToyOrder, makeIoiToyTask, ioiToyTask } from './ioi-toy.js';
+export { type GreaterThanToyOptions, makeGreaterThanToyTask, greaterThanToyTask } from './greater-than-toy.js';
+export { type DocstringToyOptions, docstringToyTemplate, makeDocstringToyTask, docstringToyTask } from './docstring-toy.js';
+export { type ToySplit, type ToyTaskName, TOY_SPLITS, TOY_VOCABS, fnv1a, inToySplit, toySplitOf } from './data/toy.js';

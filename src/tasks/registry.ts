@@ -10,9 +10,14 @@ import { inductionTask } from './induction.js';
 import { sortTask } from './sort.js';
 import { greaterThanTask } from './greater-than.js';
 import { docstringTask } from './docstring.js';
+import { ioiToyTask } from './ioi-toy.js';
+import { greaterThanToyTask } from './greater-than-toy.js';
+import { docstringToyTask } from './docstring-toy.js';
 import { loadTaskFile } from './custom.js';
 
-export const TASKS: ReadonlyMap<string, TaskGenerator> = new Map([ioiTask, greaterThanTask, docstringTask, inductionTask, sortTask].map((g) => [g.name, g]));
+export const TASKS: ReadonlyMap<string, TaskGenerator> = new Map(
+  [ioiTask, greaterThanTask, docstringTask, inductionTask, sortTask, ioiToyTask, greaterThanToyTask, docstringToyTask].map((g) => [g.name, g]),
+);
 
 export function taskNames(): string[] {
   return [...TASKS.keys()];
