@@ -1,8 +1,8 @@
 /**
  * The toy tasks' word lists and the complete vocabulary of each toy model of the zoo (one
  * whitespace-separated word per token, "<bos>" at id 0, every word the task can emit exactly once),
- * plus the two rules the three toy generators share: which tokenizer they accept, and the fixed
- * train/test split of prompts.
+ * plus what the three toy generators share: which tokenizer they accept (toyRenderer), their common
+ * options (n, seed, bos, split), templates filled by id (ToyTemplate), and the fixed train/test split.
  *
  * Split rule: a prompt is in the test split iff FNV-1a (32-bit) over its clean token ids WITHOUT the
  * BOS prefix, each id fed as 4 little-endian bytes, is ≡ 0 mod 10 — about 10% of the prompts. It
