@@ -27,6 +27,8 @@ export interface Family {
   forward(params: Params, cfg: ModelConfig, tokens: IntTensor, run: HookRun): Tensor;
   /** A TransformerLens-named weight (W_E, blocks.0.attn.W_Q [head, d_model, d_head], …), or undefined if the family has no such weight. */
   tlWeight?(params: Params, cfg: ModelConfig, name: string): Tensor | undefined;
+  /** The Hugging Face config.json object for `cfg` (families that can be saved). */
+  configJson?(cfg: ModelConfig): Record<string, unknown>;
 }
 
 export function loadParams(family: Family, cfg: ModelConfig, src: WeightSource): Params {

@@ -179,6 +179,27 @@ function tlWeight(p: Params, cfg: ModelConfig, name: string): Tensor | undefined
   return mlp[m[3]!] ? get(p, `${hh}mlp.${mlp[m[3]!]}`) : undefined; // W_in [d_model, d_mlp], W_out [d_mlp, d_model]
 }
 
+/** config.json as Hugging Face writes it for GPT2LMHeadModel, plus circuitscope's `attn_only` when set. */
+function configJson(cfg: ModelConfig): Record<string, unknown> {
+  return {
+    architectures: ['GPT2LMHeadModel'],
+    model_type: 'gpt2',
+    n_layer: cfg.nLayers,
+    n_head: cfg.nHeads,
+    n_embd: cfg.dModel,
+    n_positions: cfg.nCtx,
+    n_ctx: cfg.nCtx,
+    n_inner: cfg.attnOnly ? null : cfg.dMlp,
+    vocab_size: cfg.dVocab,
+    activation_function: cfg.actFn,
+    layer_norm_epsilon: cfg.normEps,
+    tie_word_embeddings: cfg.tiedEmbeddings,
+    bos_token_id: cfg.bosTokenId,
+    eos_token_id: cfg.eosTokenId,
+    ...(cfg.attnOnly ? { attn_only: true } : {}),
+  };
+}
+
 export const gpt2: Family = {
   name: 'gpt2',
   modelTypes: ['gpt2'],
@@ -188,4 +209,5 @@ export const gpt2: Family = {
   hooks,
   forward,
   tlWeight,
+  configJson,
 };
