@@ -5,6 +5,9 @@
  * the second copy and replaces the first by other random tokens, so the same positions see the same
  * tokens but nothing to copy. Tokens are drawn without repetition inside a segment (and, when the
  * vocabulary allows, the corrupting segment shares none with the clean one), avoiding special ids.
+ * Option `prefix` puts that many random tokens (none from the segment) between BOS and the first copy,
+ * so that where the earlier occurrence sits cannot be read off the position (a model trained on
+ * varying prefixes and lengths must find it by content: previous-token + induction heads).
  * Metric: mean log-probability of the next token over the scored positions. No wrong answers.
  */
 import { Rng } from '../util/rng.js';
@@ -24,6 +27,10 @@ export interface InductionOptions {
   bos?: boolean;
   /** Draw tokens from ids below this (default: the whole vocabulary). */
   maxToken?: number;
+  /** Random tokens between BOS and the first copy (default 0). */
+  prefix?: number;
+  /** Segment tokens are distinct and the prefix avoids them (default true); false draws every token uniformly, repeats allowed. */
+  distinct?: boolean;
 }
 
 const OPTIONS = {
@@ -31,6 +38,8 @@ const OPTIONS = {
   length: 'tokens in the repeated segment L (default min(20, ⌊(n_ctx − bos) / 2⌋); the prompt is 2L (+ BOS) tokens)',
   bos: 'prepend the BOS token (default: when the model has one)',
   maxToken: 'draw tokens from ids below this (default: the whole vocabulary)',
+  prefix: 'random tokens (none from the segment) between BOS and the first copy (default 0)',
+  distinct: 'segment tokens distinct and absent from the prefix (default true); false: uniform draws, repeats allowed',
 };
 
 export function makeInductionTask(model: TaskModel, options: InductionOptions = {}): GeneratedTask {
@@ -40,10 +49,12 @@ export function makeInductionTask(model: TaskModel, options: InductionOptions = 
   const { dVocab, nCtx } = model.cfg;
   const bosId = model.tokenizer?.bosTokenId ?? model.cfg.bosTokenId ?? null;
   const bos = bosPrefix(model, 'induction', o.bool('bos', bosId !== null));
-  const maxLen = Math.floor((nCtx - bos.length) / 2);
-  if (maxLen < 2) throw new CircuitscopeError(`induction: ${model.cfg.name}'s context of ${nCtx} is too short for a repeated segment of 2 tokens`);
+  const prefix = o.int('prefix', 0, 0, Math.max(0, nCtx - bos.length - 4));
+  const maxLen = Math.floor((nCtx - bos.length - prefix) / 2);
+  if (maxLen < 2) throw new CircuitscopeError(`induction: ${model.cfg.name}'s context of ${nCtx} is too short for a repeated segment of 2 tokens${prefix ? ` after a prefix of ${prefix}` : ''}`);
   const L = o.int('length', Math.min(20, maxLen), 2, maxLen);
   const maxToken = o.int('maxToken', dVocab, 2, dVocab);
+  const distinct = o.bool('distinct', true);
   const special = new Set([bosId, model.cfg.eosTokenId ?? null].filter((x): x is number => x !== null));
   const pool = Array.from({ length: maxToken }, (_, i) => i).filter((i) => !special.has(i));
   if (pool.length < L) {
@@ -54,15 +65,17 @@ export function makeInductionTask(model: TaskModel, options: InductionOptions = 
   const corrupt: number[][] = [];
   const answers: number[][] = [];
   for (let i = 0; i < n; i++) {
-    const s = sampleDistinct(pool, L, rng);
+    const any = (k: number, from: readonly number[]): number[] => Array.from({ length: k }, () => from[rng.int(from.length)]!);
+    const s = distinct ? sampleDistinct(pool, L, rng) : any(L, pool);
     const inS = new Set(s);
-    const others = pool.length >= 2 * L ? pool.filter((t) => !inS.has(t)) : pool;
-    const r = sampleDistinct(others, L, rng);
-    clean.push([...bos, ...s, ...s]);
-    corrupt.push([...bos, ...r, ...s]);
+    const others = distinct && pool.length >= 2 * L ? pool.filter((t) => !inS.has(t)) : pool;
+    const r = distinct ? sampleDistinct(others, L, rng) : any(L, pool);
+    const pre = any(prefix, others);
+    clean.push([...bos, ...pre, ...s, ...s]);
+    corrupt.push([...bos, ...pre, ...r, ...s]);
     answers.push(s.slice(1));
   }
-  const positions = Array.from({ length: L - 1 }, (_, t) => bos.length + L + t);
+  const positions = Array.from({ length: L - 1 }, (_, t) => bos.length + prefix + L + t);
 
   return buildTask(model, {
     name: 'induction',
