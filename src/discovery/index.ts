@@ -23,4 +23,5 @@ export { Patcher, type EdgeMask, emptyMask, maskOf, edgeIndex, receiverHook } fr
 export { senderRows, senderHooks, senderHook } from './activations.js';
 export { prepare, checkMetric, logitMargin, METRICS, type Setup } from './setup.js';
 export { acdcRun, type AcdcRun } from './acdc.js';
+export { previousTokenScores, inductionScores } from './attention-scores.js';
 export { exactNode, exactEdge, acdc, eap, eapIg, headAblation };

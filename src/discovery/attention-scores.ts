@@ -1,0 +1,47 @@
+/**
+ * Attention-pattern scores, the classic independent check of an induction circuit (Olsson et al. 2022):
+ * a head's previous-token score is its mean attention from position p to p − 1; on a sequence whose
+ * segment of length L repeats, its induction score is the mean attention from a token of the second
+ * copy to the token just after that token's first occurrence (p − L + 1).
+ */
+import type { IntTensor, Tensor } from '../tensor/index.js';
+import type { HookedTransformer } from '../model/index.js';
+import { CircuitscopeError } from '../util/errors.js';
+
+/** Mean attention weight pattern[b, h, q, k(q)] over the queries `qs` → one score per head. */
+function meanAt(pattern: Tensor, qs: readonly number[], keyOf: (q: number) => number): number[] {
+  const [b, h, pos] = pattern.shape as [number, number, number, number];
+  const out = new Array<number>(h).fill(0);
+  for (let i = 0; i < b; i++) {
+    for (let j = 0; j < h; j++) {
+      const base = ((i * h + j) * pos) * pos;
+      for (const q of qs) out[j]! += pattern.data[base + q * pos + keyOf(q)]!;
+    }
+  }
+  return out.map((s) => s / (b * qs.length));
+}
+
+function patterns(model: HookedTransformer, tokens: IntTensor): Tensor[] {
+  const names = Array.from({ length: model.cfg.nLayers }, (_, l) => `blocks.${l}.attn.hook_pattern`);
+  const { cache } = model.runWithCache(tokens, { names });
+  return names.map((n) => cache.get(n)); // each [batch, head, query, key]
+}
+
+/** Previous-token score [layer][head] on `tokens` [batch, pos]. */
+export function previousTokenScores(model: HookedTransformer, tokens: IntTensor): number[][] {
+  const pos = tokens.shape[1]!;
+  if (pos < 2) throw new CircuitscopeError('previous-token scores need prompts of at least 2 tokens');
+  const qs = Array.from({ length: pos - 1 }, (_, i) => i + 1);
+  return patterns(model, tokens).map((p) => meanAt(p, qs, (q) => q - 1));
+}
+
+/**
+ * Induction score [layer][head] on `tokens` [batch, pos] = [prefix (`start` tokens), s₁…s_L, s₁…s_L]:
+ * queries are the second copy's s₁…s_{L−1}, their key the first copy's next token.
+ */
+export function inductionScores(model: HookedTransformer, tokens: IntTensor, length: number, start = 1): number[][] {
+  const pos = tokens.shape[1]!;
+  if (start + 2 * length > pos || length < 2) throw new CircuitscopeError(`induction scores: a segment of ${length} repeated after ${start} tokens does not fit prompts of ${pos} tokens`);
+  const qs = Array.from({ length: length - 1 }, (_, t) => start + length + t);
+  return patterns(model, tokens).map((p) => meanAt(p, qs, (q) => q - length + 1));
+}
