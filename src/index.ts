@@ -9,6 +9,7 @@ export * from './model/index.js';
 export * from './tasks/index.js';
 export * from './discovery/index.js';
 export * from './eval/index.js';
+export * from './zoo/index.js';
 export { faithfulnessCurve, circuitFaithfulness, ranked, type FaithRun } from './eval/faithfulness-run.js';
 export { collectActivations, ActivationShards, readManifest, type CollectOptions, type CollectResult, type StoreManifest, type StoreHook, type StoreSettings, type SourceOptions, type SourcePosition, type TokenSource } from './dictionaries/store/index.js';
 export { analyseHeads, headAttribution, topFeaturesPerHead, polysemanticityCensus, decoderRoles, sourceRoles, sourceProfiles, featureFrequencies, directFeatureAttribution, dfaByHead, featureDfa, readSaeFolder, saeTensorsOf, type SaeTensors, type Census, type HeadCensus, type HeadAnalysis, type RankedFeature, type RoleRule, type FeatureDfa } from './dictionaries/attn/index.js';

@@ -1,0 +1,44 @@
+/**
+ * The independent check of induction-2l's circuit: attention patterns alone (previous-token score in
+ * layer 0, induction score in layer 1) must pick out the same heads as patching.
+ */
+import type { HookedTransformer } from '../model/index.js';
+import { inductionScores, previousTokenScores } from '../discovery/index.js';
+import { makeTask } from '../tasks/index.js';
+import type { ZooCircuit } from './circuit.js';
+
+export interface AttentionCheck {
+  rule: string;
+  threshold: number;
+  /** Layer-0 previous-token and layer-1 induction score per head. */
+  previous_token: Record<string, number>;
+  induction: Record<string, number>;
+  /** Heads the patterns select, and the heads patching kept. */
+  by_attention: string[];
+  by_patching: string[];
+  agrees: boolean;
+}
+
+const r3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+export function inductionAttentionCheck(model: HookedTransformer, circuit: ZooCircuit, opts: { n?: number; seed?: number; length?: number; prefix?: number; threshold?: number } = {}): AttentionCheck {
+  const length = opts.length ?? 20;
+  const prefix = opts.prefix ?? 0;
+  const threshold = opts.threshold ?? 0.4;
+  const task = makeTask('induction', model, { n: opts.n ?? 50, seed: opts.seed ?? 3, length, prefix });
+  const prev = previousTokenScores(model, task.clean)[0]!;
+  const ind = inductionScores(model, task.clean, length, 1 + prefix)[1]!; // BOS + prefix before the first copy
+  const previous_token = Object.fromEntries(prev.map((s, h) => [`0.${h}`, r3(s)]));
+  const induction = Object.fromEntries(ind.map((s, h) => [`1.${h}`, r3(s)]));
+  const byAttention = [...Object.entries(previous_token), ...Object.entries(induction)].filter(([, s]) => s >= threshold).map(([h]) => h);
+  const byPatching = [...circuit.heads].sort();
+  return {
+    rule: `a head is selected iff its layer-0 previous-token score or layer-1 induction score is ≥ ${threshold} (${opts.n ?? 50} segments of ${length} tokens repeated after BOS and ${prefix} random tokens)`,
+    threshold,
+    previous_token,
+    induction,
+    by_attention: byAttention.sort(),
+    by_patching: byPatching,
+    agrees: byAttention.length === byPatching.length && byAttention.every((h, i) => h === byPatching[i]),
+  };
+}

@@ -1,0 +1,39 @@
+/** The README.md of a zoo model folder: task, architecture, training, held-out accuracy and circuit. */
+import type { ZooCircuit } from './circuit.js';
+import type { ZooRecipe } from './recipe.js';
+import type { ZooResults } from './build.js';
+
+export function modelCard(recipe: ZooRecipe, results: ZooResults, circuit: ZooCircuit): string {
+  const c = recipe.config;
+  const arch = `${String(c.n_layer)} layers × ${String(c.n_head)} heads, d_model ${String(c.n_embd)}, ${c.attn_only ? 'attention-only' : `MLP width ${String(c.n_inner)}`}, context ${String(c.n_positions)}`;
+  const t = results.trained;
+  const lines = [
+    `# ${recipe.name}`,
+    '',
+    `${recipe.description}. Trained by circuitscope (\`circuitscope zoo train ${recipe.name}\`); a GPT-2-architecture Hugging Face folder.`,
+    '',
+    '| | |',
+    '|---|---|',
+    `| task | \`${recipe.task}\` (${recipe.tokenizer.type === 'integer' ? 'token ids' : `word-level vocabulary "${recipe.tokenizer.vocab}"`}) |`,
+    `| architecture | ${arch} |`,
+    `| parameters | ${t.parameters.toLocaleString('en-US')} (${(t.bytes / 1024).toFixed(0)} KiB float32) |`,
+    `| training | ${t.steps} steps × batch ${recipe.train.batch}, AdamW lr ${recipe.train.lr}, seed ${recipe.train.seed}: ${t.seconds} s, final loss ${t.final_loss.toFixed(4)} |`,
+    `| held-out accuracy | ${(100 * results.accuracy).toFixed(1)}% of ${results.accuracy_n} prompts (seed ${recipe.eval.seed}${recipe.eval.task_options.split ? `, split "${String(recipe.eval.task_options.split)}"` : ''}) |`,
+    `| circuit | heads ${circuit.heads.join(', ') || '(none)'}${circuit.mlps.length ? `; MLPs ${circuit.mlps.join(', ')}` : ''}${circuit.edges ? `; ${circuit.edges.length} edges` : ''} |`,
+    '',
+    '## Circuit',
+    '',
+    `${circuit.source}. Metric: clean ${circuit.scores.clean_metric}, corrupted ${circuit.scores.corrupted_metric}. Rule: ${circuit.threshold_rule}.`,
+    '',
+    '| node | damage |',
+    '|---|---|',
+    ...Object.entries(circuit.scores.nodes).sort((a, b) => Math.abs(b[1]) - Math.abs(a[1])).map(([k, v]) => `| ${k} | ${v} |`),
+  ];
+  if (circuit.edges?.length) lines.push('', `Edges kept: ${circuit.edges.map(([s, r, q]) => `${s}→${r}${q ? `.${q}` : ''}`).join(', ')}.`);
+  const a = results.attention_check;
+  if (a) {
+    lines.push('', '## Attention-pattern check', '', `${a.rule}. Previous-token scores (layer 0): ${Object.entries(a.previous_token).map(([h, s]) => `${h} ${s}`).join(', ')}. Induction scores (layer 1): ${Object.entries(a.induction).map(([h, s]) => `${h} ${s}`).join(', ')}.`, '', `Selected by attention: ${a.by_attention.join(', ')}; by patching: ${a.by_patching.join(', ')} — ${a.agrees ? 'they agree' : 'they DISAGREE'}.`);
+  }
+  lines.push('', `Re-check from the weights: \`circuitscope zoo verify ${recipe.name}\`.`, '');
+  return lines.join('\n');
+}

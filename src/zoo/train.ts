@@ -1,0 +1,87 @@
+/**
+ * Training a zoo model from its recipe and writing its folder: config.json + model.safetensors (+
+ * tokenizer.json), recipe.json with what the run measured. Checkpoints go to the output folder every
+ * `checkpointEvery` steps and `resume` continues an interrupted run bit for bit.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import * as T from '../tensor/index.js';
+import { type HookedTransformer, LM_CHECKPOINT_FILE, saveModelFolder, trainLm } from '../model/index.js';
+import { type Task, makeTask } from '../tasks/index.js';
+import type { ZooRecipe } from './recipe.js';
+import { freshZooModel, tokenizerFiles } from './model.js';
+import { streamFor } from './stream.js';
+
+export interface ZooTrainOptions {
+  /** Where to write the folder (default: nothing is written). */
+  outDir?: string;
+  checkpointEvery?: number;
+  resume?: boolean;
+  quiet?: boolean;
+  /** Override the recipe's step count (tests train tiny runs). */
+  steps?: number;
+  onStep?: (step: number, loss: number) => void;
+}
+
+export interface ZooTrainResult {
+  model: HookedTransformer;
+  seconds: number;
+  finalLoss: number;
+  losses: number[];
+}
+
+/** What training measured, saved in recipe.json under "trained". */
+export interface TrainedInfo {
+  steps: number;
+  seconds: number;
+  final_loss: number;
+  parameters: number;
+  bytes: number;
+}
+
+export function trainZooModel(recipe: ZooRecipe, opts: ZooTrainOptions = {}): ZooTrainResult {
+  const model = freshZooModel(recipe);
+  const t = recipe.train;
+  const steps = opts.steps ?? t.steps;
+  const res = trainLm(model, streamFor(model, recipe.task, { seed: t.seed, batch: t.batch, taskOptions: t.task_options }), {
+    steps,
+    lr: t.lr,
+    warmupSteps: Math.min(t.warmup_steps, steps),
+    minLrFraction: t.min_lr_fraction,
+    weightDecay: t.weight_decay,
+    betas: t.betas,
+    gradClip: t.grad_clip,
+    checkpointEvery: opts.checkpointEvery ?? 0,
+    ...(opts.outDir !== undefined && { outDir: path.join(opts.outDir, '.train') }),
+    resume: opts.resume ?? false,
+    settings: { recipe: recipe.name, seed: t.seed, batch: t.batch, task: recipe.task, task_options: t.task_options },
+    label: `train ${recipe.name}`,
+    ...(opts.quiet !== undefined && { quiet: opts.quiet }),
+    ...(opts.onStep && { onStep: opts.onStep }),
+  });
+  return { model, seconds: res.seconds, finalLoss: res.losses.at(-1) ?? NaN, losses: res.losses };
+}
+
+/** Writes the trained model's folder (weights, config, tokenizer, recipe.json with `trained`); drops the checkpoint. */
+export function saveZooModel(folder: string, recipe: ZooRecipe, res: ZooTrainResult, steps: number): TrainedInfo {
+  saveModelFolder(folder, res.model.cfg, res.model.params, tokenizerFiles(recipe));
+  const bytes = fs.statSync(path.join(folder, 'model.safetensors')).size;
+  const parameters = [...res.model.params.values()].reduce((a, p) => a + p.size, 0);
+  const trained: TrainedInfo = { steps, seconds: Math.round(res.seconds * 10) / 10, final_loss: res.finalLoss, parameters, bytes };
+  fs.writeFileSync(path.join(folder, 'recipe.json'), `${JSON.stringify({ ...recipe, trained }, null, 2)}\n`);
+  fs.rmSync(path.join(folder, '.train', LM_CHECKPOINT_FILE), { force: true });
+  fs.rmSync(path.join(folder, '.train'), { recursive: true, force: true });
+  return trained;
+}
+
+/** The held-out task of a recipe (its eval seed and options). */
+export function evalTask(model: HookedTransformer, recipe: ZooRecipe, n = recipe.eval.n): Task {
+  return makeTask(recipe.task, model, { ...recipe.eval.task_options, n, seed: recipe.eval.seed });
+}
+
+/** Fraction of held-out prompts the model gets right (one batched forward pass; the models are tiny). */
+export function zooAccuracy(model: HookedTransformer, recipe: ZooRecipe, n = recipe.eval.n): { accuracy: number; n: number } {
+  const task = evalTask(model, recipe, n);
+  const logits = T.noGrad(() => model.forward(task.clean)); // [n, pos, d_vocab]
+  return { accuracy: task.correct(logits).filter(Boolean).length / n, n };
+}
