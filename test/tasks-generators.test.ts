@@ -103,6 +103,47 @@ describe('induction', () => {
     }
   });
 
+  it('prefix, distinct=false and copies: every scored position\'s answer is the next token', () => {
+    const toy: TaskModel = { cfg: { name: 'toy', dVocab: 32, nCtx: 40, bosTokenId: 0 }, tokenizer: integerTokenizer(32, 0) };
+    const plain = makeTask('induction', toy, { n: 3, length: 5, seed: 1, prefix: 4 });
+    for (let i = 0; i < 3; i++) {
+      const c = row(plain, 'clean', i);
+      expect(c.slice(10)).toEqual(c.slice(5, 10)); // BOS, 4 prefix tokens, s, s
+      expect(c.slice(1, 5).some((x) => c.slice(5, 10).includes(x))).toBe(false);
+      expect(plain.positions[i]).toEqual([10, 11, 12, 13]);
+    }
+    const t = makeTask('induction', toy, { n: 20, length: 5, seed: 2, prefix: 8, distinct: false });
+    let repeats = 0;
+    for (let i = 0; i < 20; i++) {
+      const c = row(t, 'clean', i);
+      expect(t.positions[i]).toEqual([14, 15, 16, 17]);
+      for (const [j, p] of t.positions[i]!.entries()) expect(c[p + 1]).toBe(t.answers[i]![j]);
+      if (new Set(c.slice(9, 14)).size < 5) repeats++;
+    }
+    expect(repeats).toBeGreaterThan(0); // distinct=false draws with replacement
+    const gapped = makeTask('induction', toy, { n: 4, length: 3, seed: 4, prefix: 1, gap: 5 });
+    for (let i = 0; i < 4; i++) {
+      const c = row(gapped, 'clean', i);
+      expect(c.length).toBe(1 + 1 + 3 + 5 + 3);
+      expect(c.slice(10)).toEqual(c.slice(2, 5));
+      expect(c.slice(5, 10).some((x) => c.slice(2, 5).includes(x))).toBe(false); // the gap avoids the segment
+      expect(gapped.positions[i]).toEqual([10, 11]);
+      for (const [j, p] of gapped.positions[i]!.entries()) expect(c[p + 1]).toBe(gapped.answers[i]![j]);
+    }
+    expect(() => makeTask('induction', toy, { n: 1, length: 3, gap: 2, copies: 3 })).toThrow(/gap between the copies needs copies = 2/);
+    const three = makeTask('induction', toy, { n: 2, length: 4, seed: 3, prefix: 2, copies: 3 });
+    for (let i = 0; i < 2; i++) {
+      const c = row(three, 'clean', i);
+      const k = row(three, 'corrupt', i);
+      expect(c.length).toBe(1 + 2 + 12);
+      expect(c.slice(7, 11)).toEqual(c.slice(3, 7));
+      expect(c.slice(11)).toEqual(c.slice(3, 7));
+      expect(k.slice(7)).toEqual(c.slice(7)); // only the first copy is corrupted
+      expect(three.positions[i]).toEqual([7, 8, 9, 10, 11, 12, 13]);
+      for (const [j, p] of three.positions[i]!.entries()) expect(c[p + 1]).toBe(three.answers[i]![j]);
+    }
+  });
+
   it('fits the context by default and runs on tiny-gpt2-random (metric finite, differentiable at hook_z)', async () => {
     const tiny = await HookedTransformer.load(path.join(SHARED, 'models/tiny-gpt2-random'));
     const t = makeTask('induction', tiny, { n: 4 });

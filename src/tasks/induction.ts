@@ -7,7 +7,11 @@
  * vocabulary allows, the corrupting segment shares none with the clean one), avoiding special ids.
  * Option `prefix` puts that many random tokens (none from the segment) between BOS and the first copy,
  * so that where the earlier occurrence sits cannot be read off the position (a model trained on
- * varying prefixes and lengths must find it by content: previous-token + induction heads).
+ * varying prefixes and lengths must find it by content: previous-token + induction heads). Option
+ * `copies` repeats the segment k times and scores every repeated position, so every absolute position
+ * serves as a source of the copy; `gap` puts random tokens between two copies, so that only copying
+ * what followed the previous token works (a head reading a fixed offset further back fails across the
+ * gap); `distinct=false` allows repeated tokens.
  * Metric: mean log-probability of the next token over the scored positions. No wrong answers.
  */
 import { Rng } from '../util/rng.js';
@@ -29,6 +33,10 @@ export interface InductionOptions {
   maxToken?: number;
   /** Random tokens between BOS and the first copy (default 0). */
   prefix?: number;
+  /** Random tokens between the two copies (default 0): copying must follow the previous token, not a fixed offset. */
+  gap?: number;
+  /** How many times the segment appears (default 2); every position of copies 2…k is scored. */
+  copies?: number;
   /** Segment tokens are distinct and the prefix avoids them (default true); false draws every token uniformly, repeats allowed. */
   distinct?: boolean;
 }
@@ -39,6 +47,8 @@ const OPTIONS = {
   bos: 'prepend the BOS token (default: when the model has one)',
   maxToken: 'draw tokens from ids below this (default: the whole vocabulary)',
   prefix: 'random tokens (none from the segment) between BOS and the first copy (default 0)',
+  gap: 'random tokens between the two copies (default 0)',
+  copies: 'times the segment appears (default 2); every position of copies 2…k whose next token repeats is scored',
   distinct: 'segment tokens distinct and absent from the prefix (default true); false: uniform draws, repeats allowed',
 };
 
@@ -50,7 +60,10 @@ export function makeInductionTask(model: TaskModel, options: InductionOptions = 
   const bosId = model.tokenizer?.bosTokenId ?? model.cfg.bosTokenId ?? null;
   const bos = bosPrefix(model, 'induction', o.bool('bos', bosId !== null));
   const prefix = o.int('prefix', 0, 0, Math.max(0, nCtx - bos.length - 4));
-  const maxLen = Math.floor((nCtx - bos.length - prefix) / 2);
+  const copies = o.int('copies', 2, 2, 16);
+  const gap = o.int('gap', 0, 0, nCtx);
+  if (gap > 0 && copies > 2) throw new CircuitscopeError('induction: a gap between the copies needs copies = 2');
+  const maxLen = Math.floor((nCtx - bos.length - prefix - gap) / copies);
   if (maxLen < 2) throw new CircuitscopeError(`induction: ${model.cfg.name}'s context of ${nCtx} is too short for a repeated segment of 2 tokens${prefix ? ` after a prefix of ${prefix}` : ''}`);
   const L = o.int('length', Math.min(20, maxLen), 2, maxLen);
   const maxToken = o.int('maxToken', dVocab, 2, dVocab);
@@ -61,6 +74,8 @@ export function makeInductionTask(model: TaskModel, options: InductionOptions = 
     throw new CircuitscopeError(`induction: a segment of ${L} distinct tokens needs ${L} ids but only ${pool.length} are available`, 'pass a smaller length');
   }
 
+  // Every position of copies 2…k whose next token is a repeat: from the second copy's start to the second-to-last token.
+  const repeated = Array.from({ length: (copies - 1) * L - 1 }, (_, t) => bos.length + prefix + L + gap + t);
   const clean: number[][] = [];
   const corrupt: number[][] = [];
   const answers: number[][] = [];
@@ -71,11 +86,13 @@ export function makeInductionTask(model: TaskModel, options: InductionOptions = 
     const others = distinct && pool.length >= 2 * L ? pool.filter((t) => !inS.has(t)) : pool;
     const r = distinct ? sampleDistinct(others, L, rng) : any(L, pool);
     const pre = any(prefix, others);
-    clean.push([...bos, ...pre, ...s, ...s]);
-    corrupt.push([...bos, ...pre, ...r, ...s]);
-    answers.push(s.slice(1));
+    const rest = [...any(gap, others), ...Array.from({ length: copies - 1 }, () => s).flat()]; // gap, copies 2…k
+    const c = [...bos, ...pre, ...s, ...rest];
+    clean.push(c);
+    corrupt.push([...bos, ...pre, ...r, ...rest]);
+    answers.push(repeated.map((p) => c[p + 1]!));
   }
-  const positions = Array.from({ length: L - 1 }, (_, t) => bos.length + prefix + L + t);
+  const positions = repeated;
 
   return buildTask(model, {
     name: 'induction',
