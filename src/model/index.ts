@@ -3,7 +3,7 @@ export { HookedTransformer, type LoadOptions, type Fwd, type Metric, type Gradie
 export { ActivationCache, HookRun, type HookFn, type HookContext, type HookSpec, type NameFilter, type RunOptions } from './hooks.js';
 export { type ModelConfig, RawConfig } from './config.js';
 export { type Family, type Params, familyFor, familyByName } from './families/index.js';
-export { initParams } from './init.js';
+export { initParams, sinusoidalPositions } from './init.js';
 export { tokenBatch, type TokensInput } from './tokens.js';
 export type { GenerateOptions, GenerateResult } from './generate.js';
 export { resolveModel, hubCacheDir, type ResolveOptions, type ResolvedModel } from './hub/index.js';

@@ -15,3 +15,20 @@ export function initParams(cfg: ModelConfig, rng: Rng = new Rng(0), std = 0.02):
   }
   return params;
 }
+
+/**
+ * Sinusoidal position rows (Vaswani et al.) scaled by `amplitude`: row p, column 2i = sin(p / base^(2i/d)),
+ * column 2i+1 = cos(…). Any shift p → p − 1 is the same rotation for every p, so a head can learn "attend
+ * to the previous token" once for all positions (with learned rows it must learn it per position).
+ */
+export function sinusoidalPositions(nCtx: number, dModel: number, amplitude: number, base = 10000): Tensor {
+  const out = new Tensor(new Float32Array(nCtx * dModel), [nCtx, dModel]); // [n_ctx, d_model]
+  for (let p = 0; p < nCtx; p++) {
+    for (let i = 0; 2 * i < dModel; i++) {
+      const angle = p / Math.pow(base, (2 * i) / dModel);
+      out.data[p * dModel + 2 * i] = amplitude * Math.sin(angle);
+      if (2 * i + 1 < dModel) out.data[p * dModel + 2 * i + 1] = amplitude * Math.cos(angle);
+    }
+  }
+  return out;
+}

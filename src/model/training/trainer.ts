@@ -41,6 +41,8 @@ export interface LmTrainOptions {
   resume?: boolean;
   /** Settings a resumed run must share with its checkpoint (recipe, seed, …). */
   settings?: Record<string, unknown>;
+  /** Checkpoint names of parameters kept fixed (e.g. 'wpe.weight' for frozen sinusoidal positions). */
+  frozen?: readonly string[];
   /** Called after every step with the step's loss (e.g. logging, early checks). */
   onStep?: (step: number, loss: number) => void;
   /** Label of the progress bar. */
@@ -86,8 +88,9 @@ function clipGradients(params: readonly Tensor[], clip: number): number {
 }
 
 /** Parameters split nanoGPT's way: matrices decay, vectors (norms, biases) do not; positions and tokens are matrices. */
-function paramGroups(model: HookedTransformer): { decay: Tensor[]; noDecay: Tensor[]; all: [string, Tensor][] } {
-  const all = [...model.params.entries()];
+function paramGroups(model: HookedTransformer, frozen: readonly string[]): { decay: Tensor[]; noDecay: Tensor[]; all: [string, Tensor][] } {
+  for (const f of frozen) if (!model.params.has(f)) throw new CircuitscopeError(`train: cannot freeze "${f}": the model has no such parameter`, `parameters: ${[...model.params.keys()].slice(0, 6).join(', ')}, …`);
+  const all = [...model.params.entries()].filter(([name]) => !frozen.includes(name));
   return { all, decay: all.filter(([, t]) => t.rank >= 2).map(([, t]) => t), noDecay: all.filter(([, t]) => t.rank < 2).map(([, t]) => t) };
 }
 
@@ -102,10 +105,10 @@ export function trainLm(model: HookedTransformer, batchAt: (step: number) => LmB
   check(opts);
   const sched = { steps: opts.steps, lr: opts.lr, warmupSteps: opts.warmupSteps ?? 100, minLrFraction: opts.minLrFraction ?? 0.1 };
   const betas = opts.betas ?? [0.9, 0.95];
-  const { decay, noDecay, all } = paramGroups(model);
+  const { decay, noDecay, all } = paramGroups(model, opts.frozen ?? []);
   const optDecay = new AdamW(decay, { lr: opts.lr, betas, weightDecay: opts.weightDecay ?? 0.01 });
   const optPlain = new AdamW(noDecay, { lr: opts.lr, betas, weightDecay: 0 });
-  const settings = { ...opts.settings, ...sched, betas, weightDecay: opts.weightDecay ?? 0.01, gradClip: opts.gradClip ?? 1 };
+  const settings = { ...opts.settings, ...sched, betas, weightDecay: opts.weightDecay ?? 0.01, gradClip: opts.gradClip ?? 1, ...(opts.frozen?.length ? { frozen: opts.frozen } : {}) };
   let start = 0;
   if (opts.resume && hasLmCheckpoint(opts.outDir!)) {
     const meta: LmCheckpointMeta = readLmCheckpoint(opts.outDir!, all, [optDecay, optPlain], settings);
