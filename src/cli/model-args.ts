@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { CircuitscopeError } from '../util/errors.js';
 import { HookedTransformer } from '../model/hooked-transformer.js';
+import { resolveZooModel } from '../zoo/index.js';
 
 export interface ModelOpts {
   model: string;
@@ -15,9 +16,10 @@ export interface InputOpts {
   bos?: boolean;
 }
 
-export function addModelOptions(cmd: Command): Command {
-  return cmd
-    .requiredOption('--model <id|folder>', 'a Hugging Face folder (config.json + model.safetensors) or a hub id such as gpt2')
+/** --model (required, or with a default such as discover's zoo model), --revision, --offline. */
+export function addModelOptions(cmd: Command, defaultModel?: string): Command {
+  const help = 'a zoo model (induction-2l, ioi-toy, …), a Hugging Face folder (config.json + model.safetensors) or a hub id such as gpt2';
+  return (defaultModel ? cmd.option('--model <id|folder>', help, defaultModel) : cmd.requiredOption('--model <id|folder>', help))
     .option('--revision <rev>', 'hub revision (branch, tag or commit)', 'main')
     .option('--offline', 'never download; use only local folders and the Hugging Face cache');
 }
@@ -30,7 +32,7 @@ export function addInputOptions(cmd: Command, batch: boolean): Command {
 }
 
 export async function loadModel(opts: ModelOpts, quiet = false): Promise<HookedTransformer> {
-  return HookedTransformer.load(opts.model, { revision: opts.revision, offline: opts.offline, quiet });
+  return HookedTransformer.load(resolveZooModel(opts.model), { revision: opts.revision, offline: opts.offline, quiet });
 }
 
 /** "0,1,2" or "0,1,2;3,4,5" → rows of token ids, with one clear error for anything else. */

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { HookedTransformer, RawConfig, type Tokenizer, familyByName, initParams, integerTokenizer } from '../model/index.js';
+import { HookedTransformer, RawConfig, type Tokenizer, familyByName, initParams, integerTokenizer, sinusoidalPositions } from '../model/index.js';
 import { wordLevelTokenizer, wordLevelTokenizerJson } from '../model/tokenizers/word-level.js';
 import { TOY_VOCABS } from '../tasks/data/toy.js';
 import { CircuitscopeError } from '../util/errors.js';
@@ -86,7 +86,9 @@ export function tokenizerFiles(recipe: ZooRecipe): Record<string, string> {
 export function freshZooModel(recipe: ZooRecipe): HookedTransformer {
   const family = familyByName('gpt2');
   const cfg = family.config(new RawConfig(zooConfigJson(recipe), `recipe ${recipe.name}`), recipe.name);
-  return new HookedTransformer(cfg, initParams(cfg, new Rng(recipe.train.seed)), zooTokenizer(recipe, cfg.dVocab));
+  const params = initParams(cfg, new Rng(recipe.train.seed));
+  if (recipe.init?.positions === 'sinusoidal') params.set('wpe.weight', sinusoidalPositions(cfg.nCtx, cfg.dModel, recipe.init.amplitude, recipe.init.base));
+  return new HookedTransformer(cfg, params, zooTokenizer(recipe, cfg.dVocab));
 }
 
 /** A zoo model by name (bundled) or folder, with its recipe. */

@@ -18,6 +18,8 @@ export interface ZooRecipe {
   config: Record<string, unknown>;
   /** The vocabulary: ids only ("integer"), or a word-level tokenizer over the toy task's words. */
   tokenizer: { type: 'integer' } | { type: 'word-level'; vocab: string };
+  /** Optional initialisation: sinusoidal position rows (amplitude, base) instead of N(0, 0.02²). */
+  init?: { positions: 'sinusoidal'; amplitude: number; base: number };
   train: {
     seed: number;
     steps: number;
@@ -28,6 +30,8 @@ export interface ZooRecipe {
     weight_decay: number;
     betas: [number, number];
     grad_clip: number;
+    /** Checkpoint names of parameters kept at their initial values (e.g. ["wpe.weight"]). */
+    frozen?: string[];
     /** Options of the task generator for training batches (split 'train' for the toy tasks). */
     task_options: Record<string, StreamOption>;
   };

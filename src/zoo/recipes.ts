@@ -15,10 +15,10 @@ export const RECIPES: readonly ZooRecipe[] = [
     name: 'induction-2l',
     description: '2-layer attention-only model that continues a repeated random segment (… A B … A → B)',
     task: 'induction',
-    config: gpt2({ n_layer: 2, n_head: 4, n_embd: 64, n_positions: 32, vocab_size: 32, attn_only: true }),
+    config: gpt2({ n_layer: 2, n_head: 4, n_embd: 64, n_positions: 48, vocab_size: 32, attn_only: true }),
     tokenizer: { type: 'integer' },
-    train: { ...TRAIN, steps: 10000, batch: 32, lr: 3e-3, task_options: { length: [3, 10], prefix: [0, 10], distinct: false } },
-    eval: { n: 500, seed: 1, task_options: { length: 10, prefix: 10 }, min_accuracy: 0.95 },
+    train: { ...TRAIN, steps: 4000, batch: 32, lr: 3e-3, task_options: { length: [3, 10], prefix: [0, 5], copies: [2, 4] } },
+    eval: { n: 500, seed: 1, task_options: { length: 10, prefix: 5 }, min_accuracy: 0.95 },
     circuit: { ...CIRCUIT, n: 50 },
   },
   {

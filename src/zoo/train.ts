@@ -51,6 +51,7 @@ export function trainZooModel(recipe: ZooRecipe, opts: ZooTrainOptions = {}): Zo
     weightDecay: t.weight_decay,
     betas: t.betas,
     gradClip: t.grad_clip,
+    ...(t.frozen && { frozen: t.frozen }),
     checkpointEvery: opts.checkpointEvery ?? 0,
     ...(opts.outDir !== undefined && { outDir: path.join(opts.outDir, '.train') }),
     resume: opts.resume ?? false,

@@ -9,7 +9,8 @@ import { registerEvaluate } from './evaluate.js';
 import { registerEvalSae } from './eval-sae.js';
 import { registerRun } from './run.js';
 import { registerTrainSae } from './train-sae.js';
+import { registerZoo } from './zoo.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [registerDoctor, registerRun, registerCache, registerDiscover, registerEvaluate, registerCollect, registerTrainSae, registerEvalSae, registerAttnSae];
+export const COMMANDS: RegisterCommand[] = [registerDoctor, registerRun, registerCache, registerDiscover, registerEvaluate, registerCollect, registerTrainSae, registerEvalSae, registerAttnSae, registerZoo];
