@@ -1,6 +1,7 @@
 /** Test helpers: seeded random tensors and a finite-difference gradient check. */
 import { expect } from 'vitest';
 import { Rng } from '../src/util/rng.js';
+import { CircuitscopeError } from '../src/util/errors.js';
 import { Tensor, noGrad, randn } from '../src/tensor/index.js';
 
 export function rnd(shape: number[], seed: number, std = 1): Tensor {
@@ -70,4 +71,15 @@ export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opt
       }
     }
   });
+}
+
+/** The CircuitscopeError `f` throws (fails the test when it throws nothing or another error type). */
+export function errorOf(f: () => unknown): CircuitscopeError {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(CircuitscopeError);
+    return e as CircuitscopeError;
+  }
+  throw new Error('expected a CircuitscopeError');
 }

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as T from '../src/tensor/index.js';
 import { integerTokenizer, loadTokenizer, wordLevelTokenizer, wordLevelTokenizerJson, type Tokenizer } from '../src/model/tokenizers/index.js';
 import { TOY_VOCABS, fnv1a, makeTask, taskNames, toySplitOf, type Task, type TaskModel, type ToyTaskName } from '../src/tasks/index.js';
-import { CircuitscopeError } from '../src/util/errors.js';
+import { errorOf } from './helpers.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'cs-toy-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,15 +32,6 @@ function logitsAt(t: Task, set: (i: number) => [number, number][]): T.Tensor {
   for (let i = 0; i < n; i++) for (const [tok, v] of set(i)) data[(i * pos + pos - 1) * V + tok] = v;
   return new T.Tensor(data, [n, pos, V]);
 }
-const errorOf = (f: () => unknown): CircuitscopeError => {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CircuitscopeError);
-    return e as CircuitscopeError;
-  }
-  throw new Error('expected a CircuitscopeError');
-};
 
 describe('toy vocabularies', () => {
   it('have <bos> at id 0, each word once, the stated sizes, and every word is emitted by the task', () => {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadTokenizer, wordLevelFromTokenizerJson, wordLevelTokenizer, wordLevelTokenizerJson } from '../src/model/tokenizers/index.js';
 import { CircuitscopeError } from '../src/util/errors.js';
+import { errorOf } from './helpers.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'cs-wordlevel-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -19,15 +20,6 @@ function folder(name: string, files: Record<string, string>): string {
   return dir;
 }
 
-const errorOf = (f: () => unknown): CircuitscopeError => {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CircuitscopeError);
-    return e as CircuitscopeError;
-  }
-  throw new Error('expected a CircuitscopeError');
-};
 
 describe('wordLevelTokenizer', () => {
   const tok = wordLevelTokenizer(VOCAB);

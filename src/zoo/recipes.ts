@@ -3,12 +3,26 @@
  * stream of one task and verified by exhaustive patching. Retraining from a recipe reproduces the
  * bundled weights bit for bit on the same machine (the trainer is deterministic by seed).
  */
-import type { ZooRecipe } from './recipe.js';
+import type { StreamOption, ZooRecipe } from './recipe.js';
 
 const TRAIN = { seed: 0, warmup_steps: 200, min_lr_fraction: 0.1, weight_decay: 0.01, betas: [0.9, 0.95] as [number, number], grad_clip: 1 };
 const CIRCUIT = { n: 100, seed: 2, ablation: 'corrupted' as const, node_threshold: 0.1, edge_threshold: 0.05, edges: true };
 
 const gpt2 = (c: Record<string, unknown>): Record<string, unknown> => ({ model_type: 'gpt2', activation_function: 'gelu_new', layer_norm_epsilon: 1e-5, tie_word_embeddings: true, bos_token_id: 0, eos_token_id: null, ...c });
+
+/** A toy-task model: word-level vocabulary of the task, 4 heads, d_model 64, MLP 256; trained on split 'train', scored on 'test'. */
+function toy(task: 'ioi-toy' | 'greater-than-toy' | 'docstring-toy', description: string, shape: { n_layer: number; n_positions: number }, steps: number, stream: Record<string, StreamOption> = {}): ZooRecipe {
+  return {
+    name: task,
+    description,
+    task,
+    config: gpt2({ n_layer: shape.n_layer, n_head: 4, n_embd: 64, n_inner: 256, n_positions: shape.n_positions }),
+    tokenizer: { type: 'word-level', vocab: task },
+    train: { ...TRAIN, steps, batch: 32, lr: 2e-3, task_options: { split: 'train', ...stream } },
+    eval: { n: 500, seed: 1, task_options: { split: 'test' }, min_accuracy: 0.95 },
+    circuit: CIRCUIT,
+  };
+}
 
 export const RECIPES: readonly ZooRecipe[] = [
   {
@@ -21,34 +35,7 @@ export const RECIPES: readonly ZooRecipe[] = [
     eval: { n: 500, seed: 1, task_options: { length: 10, prefix: 5 }, min_accuracy: 0.95 },
     circuit: { ...CIRCUIT, n: 50 },
   },
-  {
-    name: 'ioi-toy',
-    description: 'indirect object identification in a toy vocabulary of 16 names and template words',
-    task: 'ioi-toy',
-    config: gpt2({ n_layer: 3, n_head: 4, n_embd: 64, n_inner: 256, n_positions: 24 }),
-    tokenizer: { type: 'word-level', vocab: 'ioi-toy' },
-    train: { ...TRAIN, steps: 3000, batch: 32, lr: 2e-3, task_options: { split: 'train' } },
-    eval: { n: 500, seed: 1, task_options: { split: 'test' }, min_accuracy: 0.95 },
-    circuit: CIRCUIT,
-  },
-  {
-    name: 'greater-than-toy',
-    description: '"the war lasted from XX to" → a two-digit number greater than XX',
-    task: 'greater-than-toy',
-    config: gpt2({ n_layer: 2, n_head: 4, n_embd: 64, n_inner: 256, n_positions: 16 }),
-    tokenizer: { type: 'word-level', vocab: 'greater-than-toy' },
-    train: { ...TRAIN, steps: 2000, batch: 32, lr: 2e-3, task_options: { split: 'train' } },
-    eval: { n: 500, seed: 1, task_options: { split: 'test' }, min_accuracy: 0.95 },
-    circuit: CIRCUIT,
-  },
-  {
-    name: 'docstring-toy',
-    description: 'predicts the next documented argument of a Python-like def from its signature',
-    task: 'docstring-toy',
-    config: gpt2({ n_layer: 3, n_head: 4, n_embd: 64, n_inner: 256, n_positions: 40 }),
-    tokenizer: { type: 'word-level', vocab: 'docstring-toy' },
-    train: { ...TRAIN, steps: 3000, batch: 32, lr: 2e-3, task_options: { split: 'train', args: [3, 4] } },
-    eval: { n: 500, seed: 1, task_options: { split: 'test' }, min_accuracy: 0.95 },
-    circuit: CIRCUIT,
-  },
+  toy('ioi-toy', 'indirect object identification in a toy vocabulary of 16 names and template words', { n_layer: 3, n_positions: 24 }, 3000),
+  toy('greater-than-toy', '"the war lasted from XX to" → a two-digit number greater than XX', { n_layer: 2, n_positions: 16 }, 2000),
+  toy('docstring-toy', 'predicts the next documented argument of a Python-like def from its signature', { n_layer: 3, n_positions: 40 }, 3000, { args: [3, 4] }),
 ];
