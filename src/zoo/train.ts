@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as T from '../tensor/index.js';
-import { type HookedTransformer, LM_CHECKPOINT_FILE, saveModelFolder, trainLm } from '../model/index.js';
+import { type HookedTransformer, saveModelFolder, trainLm } from '../model/index.js';
 import { type Task, makeTask } from '../tasks/index.js';
 import type { ZooRecipe } from './recipe.js';
 import { freshZooModel, tokenizerFiles } from './model.js';
@@ -70,7 +70,6 @@ export function saveZooModel(folder: string, recipe: ZooRecipe, res: ZooTrainRes
   const parameters = [...res.model.params.values()].reduce((a, p) => a + p.size, 0);
   const trained: TrainedInfo = { steps, seconds: Math.round(res.seconds * 10) / 10, final_loss: res.finalLoss, parameters, bytes };
   fs.writeFileSync(path.join(folder, 'recipe.json'), `${JSON.stringify({ ...recipe, trained }, null, 2)}\n`);
-  fs.rmSync(path.join(folder, '.train', LM_CHECKPOINT_FILE), { force: true });
   fs.rmSync(path.join(folder, '.train'), { recursive: true, force: true });
   return trained;
 }
