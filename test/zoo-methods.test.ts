@@ -3,11 +3,9 @@
  * of the model with finite values, the edge methods every edge, and exact node patching on the
  * recipe's own prompts reproduces the node scores saved in circuit.json.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { METHODS, buildGraph, exactNode } from '../src/discovery/index.js';
-import { type ZooCircuit, loadZooModel, scoreAgainstZoo, zooNames } from '../src/zoo/index.js';
+import { loadZooModel, readZooCircuit, scoreAgainstZoo, zooNames } from '../src/zoo/index.js';
 import { makeTask } from '../src/tasks/index.js';
 
 const SMALL: Record<string, Record<string, unknown>> = { acdc: { taus: '0.05' }, 'eap-ig': { steps: 3 } };
@@ -38,7 +36,7 @@ describe('discovery methods on the zoo', () => {
 
   it('exact node patching on the recipe\'s prompts gives the node scores saved in circuit.json', async () => {
     const { model, recipe, folder } = await loadZooModel('induction-2l');
-    const saved = JSON.parse(fs.readFileSync(path.join(folder, 'circuit.json'), 'utf8')) as ZooCircuit;
+    const saved = readZooCircuit(folder);
     const c = recipe.circuit;
     const task = makeTask(recipe.task, model, { ...recipe.eval.task_options, n: c.n, seed: c.seed });
     const res = exactNode.discover(model, task, { ablation: c.ablation, seed: c.seed });

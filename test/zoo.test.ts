@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ZOO_LIMITS, type ZooCircuit, edgeLine, loadZooModel, verifyZooModel, zooFolder, zooNames } from '../src/zoo/index.js';
+import { ZOO_LIMITS, edgeLine, loadZooModel, readZooCircuit, verifyZooModel, zooFolder, zooNames } from '../src/zoo/index.js';
 import { loadTruth } from '../src/eval/index.js';
 import { buildGraph } from '../src/discovery/index.js';
 
@@ -29,7 +29,7 @@ describe('zoo models', () => {
       expect(saved.trained.seconds).toBeLessThanOrEqual(ZOO_LIMITS.maxTrainSeconds);
       expect(saved.trained.bytes).toBe(rep.bytes);
       // circuit.json reads as a ground truth (same form as ../shared/circuits) with a non-empty circuit.
-      const circuit = JSON.parse(fs.readFileSync(path.join(folder, 'circuit.json'), 'utf8')) as ZooCircuit;
+      const circuit = readZooCircuit(folder);
       const graph = buildGraph(model.cfg);
       const truth = loadTruth(path.join(folder, 'circuit.json'), model.cfg, { graph });
       expect(truth.nodes.size).toBe(circuit.heads.length + circuit.mlps.length);
@@ -50,7 +50,7 @@ describe('zoo models', () => {
     expect(Object.keys(a.induction)).toEqual(['1.0', '1.1', '1.2', '1.3']);
     for (const v of [...Object.values(a.previous_token), ...Object.values(a.induction)]) expect(v >= 0 && v <= 1).toBe(true);
     expect(a.by_attention).toEqual([...Object.entries(a.previous_token), ...Object.entries(a.induction)].filter(([, v]) => v >= a.threshold).map(([h]) => h).sort());
-    const circuit = JSON.parse(fs.readFileSync(path.join(folder, 'circuit.json'), 'utf8')) as ZooCircuit;
+    const circuit = readZooCircuit(folder);
     expect(a.by_patching).toEqual([...circuit.heads].sort());
     expect(a.agrees).toBe(a.by_attention.join() === a.by_patching.join());
   }, 60_000);

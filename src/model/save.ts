@@ -7,14 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { saveTensors } from '../tensor/index.js';
 import { CircuitscopeError } from '../util/errors.js';
+import { writeFileAtomic, writeJsonAtomic } from '../util/files.js';
 import type { ModelConfig } from './config.js';
 import { type Params, familyByName } from './families/index.js';
-
-function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
-}
 
 /** Saves `params` of `cfg` into `folder` (created if needed); `files` maps extra file names to their text. */
 export function saveModelFolder(folder: string, cfg: ModelConfig, params: Params, files: Record<string, string> = {}): void {
@@ -23,6 +18,6 @@ export function saveModelFolder(folder: string, cfg: ModelConfig, params: Params
   fs.mkdirSync(folder, { recursive: true });
   const ordered = new Map([...family.paramShapes(cfg).keys()].map((name) => [name, params.get(name)!.detach()]));
   saveTensors(path.join(folder, 'model.safetensors'), ordered, { metadata: { format: 'pt' } });
-  writeAtomic(path.join(folder, 'config.json'), `${JSON.stringify(family.configJson(cfg), null, 2)}\n`);
-  for (const [name, text] of Object.entries(files)) writeAtomic(path.join(folder, name), text);
+  writeJsonAtomic(path.join(folder, 'config.json'), family.configJson(cfg));
+  for (const [name, text] of Object.entries(files)) writeFileAtomic(path.join(folder, name), text);
 }

@@ -7,9 +7,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { HookedTransformer } from '../model/index.js';
-import { CircuitscopeError } from '../util/errors.js';
+import { writeFileAtomic, writeJsonAtomic } from '../util/files.js';
 import { type AttentionCheck, inductionAttentionCheck } from './attention-check.js';
-import { type ZooCircuit, circuitDifferences, computeCircuit } from './circuit.js';
+import { type ZooCircuit, circuitDifferences, computeCircuit, readZooCircuit } from './circuit.js';
 import { modelCard } from './card.js';
 import { type ZooRecipe, ZOO_LIMITS } from './recipe.js';
 import { ZOO_RECIPES } from './model.js';
@@ -29,12 +29,6 @@ function attentionCheckFor(model: HookedTransformer, recipe: ZooRecipe, circuit:
   if (recipe.task !== 'induction' || !model.cfg.attnOnly || model.cfg.nLayers !== 2) return undefined;
   const o = recipe.eval.task_options;
   return inductionAttentionCheck(model, circuit, { ...(typeof o.length === 'number' && { length: o.length }), ...(typeof o.prefix === 'number' && { prefix: o.prefix }) });
-}
-
-function writeJson(file: string, data: unknown): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, `${JSON.stringify(data, null, 2)}\n`);
-  fs.renameSync(tmp, file);
 }
 
 export interface BuildOptions {
@@ -57,9 +51,9 @@ export function buildZooModel(recipe: ZooRecipe, folder: string, opts: BuildOpti
   const circuit = computeCircuit(res.model, recipe, opts.onProgress);
   const attention = attentionCheckFor(res.model, recipe, circuit);
   const results: ZooResults = { trained, accuracy: acc.accuracy, accuracy_n: acc.n, ...(attention && { attention_check: attention }) };
-  writeJson(path.join(folder, 'circuit.json'), circuit);
-  writeJson(path.join(folder, 'recipe.json'), { ...recipe, ...results });
-  fs.writeFileSync(path.join(folder, 'README.md'), modelCard(recipe, results, circuit));
+  writeJsonAtomic(path.join(folder, 'circuit.json'), circuit);
+  writeJsonAtomic(path.join(folder, 'recipe.json'), { ...recipe, ...results });
+  writeFileAtomic(path.join(folder, 'README.md'), modelCard(recipe, results, circuit));
   return { ...results, circuit };
 }
 
@@ -78,9 +72,7 @@ export interface VerifyReport {
 
 /** Recomputes accuracy and circuit from the weights in `folder` and compares with the saved files. */
 export function verifyZooModel(model: HookedTransformer, recipe: ZooRecipe, folder: string, onProgress?: Progress): VerifyReport {
-  const circuitFile = path.join(folder, 'circuit.json');
-  if (!fs.existsSync(circuitFile)) throw new CircuitscopeError(`${folder}: no circuit.json to compare with`, `run: circuitscope zoo train ${recipe.name}`);
-  const saved = JSON.parse(fs.readFileSync(circuitFile, 'utf8')) as ZooCircuit;
+  const saved = readZooCircuit(folder);
   const savedResults = recipe as ZooRecipe & Partial<ZooResults>;
   const acc = zooAccuracy(model, recipe);
   const now = computeCircuit(model, recipe, onProgress);

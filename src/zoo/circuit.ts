@@ -5,10 +5,14 @@
  * ../shared/circuits ("heads", "mlps", explicit "edges") plus the scores and the rule, so a reader can
  * re-threshold it.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import * as T from '../tensor/index.js';
 import type { HookedTransformer } from '../model/index.js';
 import { exactEdge, exactNode } from '../discovery/index.js';
 import { makeTask } from '../tasks/index.js';
+import { CircuitscopeError } from '../util/errors.js';
+import { readJsonFile } from '../util/files.js';
 import type { ZooRecipe } from './recipe.js';
 
 export type EdgeLine = [sender: string, receiver: string, qkv: string];
@@ -29,6 +33,17 @@ export interface ZooCircuit {
     edges?: Record<string, number>;
   };
   settings: { n: number; seed: number; ablation: string; metric: string };
+}
+
+/** The circuit.json of a zoo model folder (one clear error when it has none). */
+export function circuitPath(folder: string): string {
+  const file = path.join(folder, 'circuit.json');
+  if (!fs.existsSync(file)) throw new CircuitscopeError(`${folder} has no circuit.json`, 'train and verify it with `circuitscope zoo train <name>`');
+  return file;
+}
+
+export function readZooCircuit(folder: string): ZooCircuit {
+  return readJsonFile(circuitPath(folder), 'zoo circuit') as ZooCircuit;
 }
 
 /** 'a->L.H.q' → [a, 'L.H', 'q'], 'a->mlpL' → [a, 'mlpL', ''], input → 'embed' (the shared circuits' spelling). */

@@ -9,6 +9,7 @@ import { HookedTransformer, RawConfig, type Tokenizer, familyByName, initParams,
 import { wordLevelTokenizer, wordLevelTokenizerJson } from '../model/tokenizers/word-level.js';
 import { TOY_VOCABS } from '../tasks/data/toy.js';
 import { CircuitscopeError } from '../util/errors.js';
+import { readJsonFile } from '../util/files.js';
 import { packageRoot } from '../util/package.js';
 import { Rng } from '../util/rng.js';
 import { type ZooRecipe, checkRecipe } from './recipe.js';
@@ -48,13 +49,7 @@ export function resolveZooModel(idOrFolder: string): string {
 export function readRecipe(folder: string): ZooRecipe {
   const file = path.join(folder, 'recipe.json');
   if (!fs.existsSync(file)) throw new CircuitscopeError(`${folder}: no recipe.json`, 'zoo models are folders written by `circuitscope zoo train`');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new CircuitscopeError(`${file}: not valid JSON (${(e as Error).message})`);
-  }
-  return checkRecipe(raw, file);
+  return checkRecipe(readJsonFile(file, 'zoo recipe'), file);
 }
 
 /** The recipe's vocabulary: word list for word-level tokenizers, null for integer ids. */

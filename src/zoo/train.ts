@@ -8,6 +8,7 @@ import path from 'node:path';
 import * as T from '../tensor/index.js';
 import { type HookedTransformer, saveModelFolder, trainLm } from '../model/index.js';
 import { type Task, makeTask } from '../tasks/index.js';
+import { writeJsonAtomic } from '../util/files.js';
 import type { ZooRecipe } from './recipe.js';
 import { freshZooModel, tokenizerFiles } from './model.js';
 import { streamFor } from './stream.js';
@@ -69,7 +70,7 @@ export function saveZooModel(folder: string, recipe: ZooRecipe, res: ZooTrainRes
   const bytes = fs.statSync(path.join(folder, 'model.safetensors')).size;
   const parameters = [...res.model.params.values()].reduce((a, p) => a + p.size, 0);
   const trained: TrainedInfo = { steps, seconds: Math.round(res.seconds * 10) / 10, final_loss: res.finalLoss, parameters, bytes };
-  fs.writeFileSync(path.join(folder, 'recipe.json'), `${JSON.stringify({ ...recipe, trained }, null, 2)}\n`);
+  writeJsonAtomic(path.join(folder, 'recipe.json'), { ...recipe, trained });
   fs.rmSync(path.join(folder, '.train'), { recursive: true, force: true });
   return trained;
 }

@@ -16,7 +16,7 @@ import { action, positiveInt, printJson } from '../run.js';
 import { type ModelOpts, addModelOptions, loadModel } from '../model-args.js';
 import { DEFAULT_ZOO_MODEL, ZOO_RECIPES, readRecipe, resolveZooModel, scoreAgainstZoo } from '../../zoo/index.js';
 import type { EvalReport } from '../../eval/index.js';
-import { writeJsonAtomic } from '../files.js';
+import { writeJsonAtomic } from '../../util/files.js';
 
 interface DiscoverOpts extends ModelOpts {
   task?: string;

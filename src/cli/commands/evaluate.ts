@@ -14,7 +14,7 @@ import { type DiscoverResult, buildGraph, checkAblation } from '../../discovery/
 import { builtinTruths, evaluateResult, faithfulnessSvg, isDiscoverResult, loadTruth, reportJson, reportMarkdown, rocSvg } from '../../eval/index.js';
 import { faithfulnessCurve } from '../../eval/faithfulness-run.js';
 import { action, positiveInt, printJson } from '../run.js';
-import { readJsonFile, writeFileAtomic } from '../files.js';
+import { readJsonFile, writeFileAtomic } from '../../util/files.js';
 
 interface EvaluateOpts {
   result: string;

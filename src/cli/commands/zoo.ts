@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { progress } from '../../util/progress.js';
-import { type ZooCircuit, type ZooResults, buildZooModel, loadZooModel, readRecipe, recipeByName, resolveZooModel, verifyZooModel, zooFolder, zooNames } from '../../zoo/index.js';
+import { type ZooResults, buildZooModel, readZooCircuit, loadZooModel, readRecipe, recipeByName, resolveZooModel, verifyZooModel, zooFolder, zooNames } from '../../zoo/index.js';
 import { action, positiveInt, printJson } from '../run.js';
 
 interface ListRow {
@@ -28,7 +28,7 @@ function listRow(name: string): ListRow {
   const row: ListRow = { name, task: r.task, architecture: `${String(c.n_layer)}L×${String(c.n_head)}H d${String(c.n_embd)}${c.attn_only ? ' attn-only' : ''}`, parameters: null, kib: null, accuracy: null, heads: [], mlps: [], edges: null, train_s: null };
   if (!fs.existsSync(path.join(folder, 'recipe.json')) || !fs.existsSync(path.join(folder, 'circuit.json'))) return row;
   const saved = readRecipe(folder) as ReturnType<typeof readRecipe> & Partial<ZooResults>;
-  const circuit = JSON.parse(fs.readFileSync(path.join(folder, 'circuit.json'), 'utf8')) as ZooCircuit;
+  const circuit = readZooCircuit(folder);
   return {
     ...row,
     parameters: saved.trained?.parameters ?? null,

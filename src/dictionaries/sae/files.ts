@@ -7,8 +7,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { CircuitscopeError } from '../../util/errors.js';
+import { writeJsonAtomic } from '../../util/files.js';
 import { type Tensor, loadTensors, saveTensors, zeros } from '../../tensor/index.js';
 import { configFromJson, configToJson, outDim } from './config.js';
 import { checkSae, paramShapes } from './sae.js';
@@ -19,17 +19,6 @@ export const SAE_WEIGHTS_FILE = 'sae_weights.safetensors';
 
 const DTYPE_NAMES = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' } as const;
 
-/** Writes text to `file` through a temporary file in the same folder and a rename. */
-export function writeFileAtomic(file: string, text: string): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    fs.writeFileSync(tmp, text);
-    fs.renameSync(tmp, file);
-  } finally {
-    fs.rmSync(tmp, { force: true });
-  }
-}
-
 /** Saves an SAE as a SAELens folder (created if needed); weights in float32 unless `dtype` says otherwise. */
 export function saveSae(folder: string, sae: Sae, opts: { dtype?: 'F32' | 'F16' | 'BF16' } = {}): void {
   checkSae(sae, folder);
@@ -39,7 +28,7 @@ export function saveSae(folder: string, sae: Sae, opts: { dtype?: 'F32' | 'F16' 
   for (const name of Object.keys(paramShapes(sae.cfg))) tensors[name] = sae.params[name as keyof SaeParams]!;
   saveTensors(path.join(folder, SAE_WEIGHTS_FILE), tensors, { dtype });
   const cfg = { ...sae.cfg, dtype: DTYPE_NAMES[dtype] };
-  writeFileAtomic(path.join(folder, SAE_CFG_FILE), `${JSON.stringify(configToJson(cfg), null, 2)}\n`);
+  writeJsonAtomic(path.join(folder, SAE_CFG_FILE), configToJson(cfg));
 }
 
 function readJson(file: string): unknown {

@@ -5,8 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { CircuitscopeError } from '../../util/errors.js';
+import { writeJsonAtomic } from '../../util/files.js';
 import type { TokenSourceInfo } from './windows.js';
 
 export const MANIFEST = 'manifest.json';
@@ -65,10 +65,7 @@ export function shardFile(i: number): string {
 
 /** Writes manifest.json atomically. */
 export function writeManifest(folder: string, m: StoreManifest): void {
-  const file = path.join(folder, MANIFEST);
-  const tmp = path.join(folder, `.${MANIFEST}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  fs.writeFileSync(tmp, `${JSON.stringify(m, null, 2)}\n`);
-  fs.renameSync(tmp, file);
+  writeJsonAtomic(path.join(folder, MANIFEST), m);
 }
 
 /** The manifest of a store folder, or null when the folder has none. */
