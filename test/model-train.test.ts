@@ -9,7 +9,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as T from '../src/tensor/index.js';
 import { HookedTransformer, LM_CHECKPOINT_FILE, lmLrAt } from '../src/model/index.js';
-import { type ZooRecipe, recipeByName, trainZooModel, saveZooModel, zooAccuracy } from '../src/zoo/index.js';
+import { addHeadSparsityGrad, headNorms, headSparsityPenalty } from '../src/model/training/head-sparsity.js';
+import { type ZooRecipe, checkRecipe, recipeByName, trainZooModel, saveZooModel, zooAccuracy } from '../src/zoo/index.js';
 
 /** A tiny version of induction-2l: 1 layer, 2 heads, d_model 16, 30 steps. */
 function tinyRecipe(seed = 0): ZooRecipe {
@@ -83,8 +84,39 @@ describe('trainLm', () => {
     expect(lmLrAt(110, o)).toBeCloseTo(0.1, 12);
   });
 
+  it('head sparsity: the added gradient is the derivative of the penalty, and training with it switches unneeded heads off', () => {
+    const { model } = trainZooModel(tinyRecipe(0), { quiet: true, steps: 1 });
+    const qkv = model.params.get('h.0.attn.c_attn.weight')!; // [d_model = 16, 3·16]: q | k | v, head 0 = columns 0…7 of each
+    const o = model.params.get('h.0.attn.c_proj.weight')!; // [n_head·d_head = 16, d_model = 16], head 0 = rows 0…7
+    const head0 = (c: number): boolean => c % 16 < 8;
+    for (let i = 0; i < qkv.size; i++) if (head0(i % 48)) qkv.data[i] = 0;
+    for (let i = 0; i < 8 * 16; i++) o.data[i] = 0; // head 0 off: its norm is 0 and it gets no gradient
+    for (const w of [qkv, o]) w.grad = T.zeros(w.shape);
+    addHeadSparsityGrad(model, 0.5);
+    expect(o.grad!.data.slice(0, 128).every((x) => x === 0)).toBe(true);
+    expect([...qkv.grad!.data].every((x, i) => !head0(i % 48) || x === 0)).toBe(true);
+    // Central differences of λ·Σ‖θ[h]‖ at entries of head 1's q, k, v and W_O.
+    for (const [w, i] of [[qkv, 2 * 48 + 9], [qkv, 5 * 48 + 25], [qkv, 7 * 48 + 44], [o, 128], [o, 200], [o, 255]] as const) {
+      const x = w.data[i]!;
+      w.data[i] = x + 1e-3;
+      const up = headSparsityPenalty(model, 0.5);
+      w.data[i] = x - 1e-3;
+      const down = headSparsityPenalty(model, 0.5);
+      w.data[i] = x;
+      expect(w.grad!.data[i]).toBeCloseTo((up - down) / 2e-3, 3);
+      expect(w.grad!.data[i]).not.toBe(0);
+    }
+    expect(headSparsityPenalty(model, 0.5)).toBeCloseTo(0.5 * headNorms(model)[0]![1]!, 6);
+    // A fixed-length copy needs one head of the two; a strong penalty leaves the other near 0.
+    const r = { ...tinyRecipe(0), train: { ...tinyRecipe(0).train, steps: 150, lr: 1e-2, task_options: { length: 4 } } };
+    const plain = headNorms(trainZooModel(r, { quiet: true }).model)[0]!;
+    const sparse = headNorms(trainZooModel({ ...r, train: { ...r.train, head_sparsity: { lambda: 0.05, from_step: 0 } } }, { quiet: true }).model)[0]!;
+    expect(Math.min(...sparse)).toBeLessThan(0.2 * Math.min(...plain));
+  });
+
   it('refuses bad settings with one clear error', () => {
     expect(() => trainZooModel({ ...tinyRecipe(0), train: { ...tinyRecipe(0).train, lr: 0 } }, { quiet: true })).toThrow(/lr must be > 0/);
     expect(() => trainZooModel(tinyRecipe(0), { quiet: true, steps: 0 })).toThrow(/steps must be a positive integer/);
+    expect(() => checkRecipe({ ...tinyRecipe(0), train: { ...tinyRecipe(0).train, head_sparsity: { lambda: -1, from_step: 0 } } }, 'recipe.json')).toThrow(/head_sparsity must be \{ "lambda": number ≥ 0/);
   });
 });

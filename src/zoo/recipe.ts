@@ -35,6 +35,8 @@ export interface ZooRecipe {
     frozen?: string[];
     /** Options of the task generator for training batches (split 'train' for the toy tasks). */
     task_options: Record<string, StreamOption>;
+    /** Group-lasso penalty λ on every head's W_O from step `from_step` on (src/model/training/head-sparsity.ts). */
+    head_sparsity?: { lambda: number; from_step: number };
     /** Rows of a background source mixed into the task's batches (background.ts). */
     background?: BackgroundSource;
   };
@@ -73,6 +75,10 @@ export function checkRecipe(raw: unknown, source: string): ZooRecipe {
     if (typeof train[k] !== 'number' || !Number.isFinite(train[k])) bad(`train.${k} must be a number`);
   }
   if (!isRecord(train.task_options)) bad('train.task_options must be an object');
+  const hs = train.head_sparsity;
+  if (hs !== undefined && !(isRecord(hs) && typeof hs.lambda === 'number' && hs.lambda >= 0 && Number.isInteger(hs.from_step) && (hs.from_step as number) >= 0)) {
+    bad(`train.head_sparsity must be { "lambda": number ≥ 0, "from_step": integer ≥ 0 }, got ${JSON.stringify(hs)}`);
+  }
   if (train.background !== undefined) checkBackground(train.background, bad);
   const ev = raw.eval as Record<string, unknown>;
   if (typeof ev.n !== 'number' || typeof ev.seed !== 'number' || typeof ev.min_accuracy !== 'number') bad('eval needs n, seed and min_accuracy');

@@ -64,6 +64,7 @@ export function trainZooModel(recipe: ZooRecipe, opts: ZooTrainOptions = {}): Zo
     betas: t.betas,
     gradClip: t.grad_clip,
     ...(t.frozen && { frozen: t.frozen }),
+    ...(t.head_sparsity && { headSparsity: { lambda: t.head_sparsity.lambda, fromStep: t.head_sparsity.from_step } }),
     checkpointEvery: opts.checkpointEvery ?? 0,
     ...(opts.outDir !== undefined && { outDir: path.join(opts.outDir, '.train') }),
     resume: opts.resume ?? false,

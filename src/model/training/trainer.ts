@@ -11,6 +11,7 @@ import { AdamW, type IntTensor, type Tensor } from '../../tensor/index.js';
 import { CircuitscopeError } from '../../util/errors.js';
 import { progress } from '../../util/progress.js';
 import type { HookedTransformer } from '../hooked-transformer.js';
+import { addHeadSparsityGrad } from './head-sparsity.js';
 import { type LmCheckpointMeta, hasLmCheckpoint, readLmCheckpoint, writeLmCheckpoint } from './checkpoint.js';
 
 /** One training batch: tokens and the (flat) positions whose next token is scored. */
@@ -43,6 +44,8 @@ export interface LmTrainOptions {
   settings?: Record<string, unknown>;
   /** Checkpoint names of parameters kept fixed (e.g. 'wpe.weight' for frozen sinusoidal positions). */
   frozen?: readonly string[];
+  /** Group-lasso penalty λ on every head's W_O from step `fromStep` on (head-sparsity.ts; default none). */
+  headSparsity?: { lambda: number; fromStep: number };
   /** Called after every step with the step's loss (e.g. logging, early checks). */
   onStep?: (step: number, loss: number) => void;
   /** Label of the progress bar. */
@@ -108,7 +111,7 @@ export function trainLm(model: HookedTransformer, batchAt: (step: number) => LmB
   const { decay, noDecay, all } = paramGroups(model, opts.frozen ?? []);
   const optDecay = new AdamW(decay, { lr: opts.lr, betas, weightDecay: opts.weightDecay ?? 0.01 });
   const optPlain = new AdamW(noDecay, { lr: opts.lr, betas, weightDecay: 0 });
-  const settings = { ...opts.settings, ...sched, betas, weightDecay: opts.weightDecay ?? 0.01, gradClip: opts.gradClip ?? 1, ...(opts.frozen?.length ? { frozen: opts.frozen } : {}) };
+  const settings = { ...opts.settings, ...sched, betas, weightDecay: opts.weightDecay ?? 0.01, gradClip: opts.gradClip ?? 1, ...(opts.frozen?.length ? { frozen: opts.frozen } : {}), ...(opts.headSparsity && { headSparsity: opts.headSparsity }) };
   let start = 0;
   if (opts.resume && hasLmCheckpoint(opts.outDir!)) {
     const meta: LmCheckpointMeta = readLmCheckpoint(opts.outDir!, all, [optDecay, optPlain], settings);
@@ -128,6 +131,7 @@ export function trainLm(model: HookedTransformer, batchAt: (step: number) => LmB
       optDecay.zeroGrad();
       optPlain.zeroGrad();
       loss.backward();
+      if (opts.headSparsity && s >= opts.headSparsity.fromStep) addHeadSparsityGrad(model, opts.headSparsity.lambda);
       clipGradients(all.map(([, t]) => t), opts.gradClip ?? 1);
       const lr = lmLrAt(s, sched);
       optDecay.step(lr);
