@@ -35,7 +35,7 @@ export interface ZooRecipe {
     frozen?: string[];
     /** Options of the task generator for training batches (split 'train' for the toy tasks). */
     task_options: Record<string, StreamOption>;
-    /** Group-lasso penalty λ on every head's W_O from step `from_step` on (src/model/training/head-sparsity.ts). */
+    /** Group-lasso penalty λ on each head's (W_Q, W_K, W_V, W_O) from step `from_step` on (src/model/training/head-sparsity.ts). */
     head_sparsity?: { lambda: number; from_step: number };
     /** Rows of a background source mixed into the task's batches (background.ts). */
     background?: BackgroundSource;

@@ -44,7 +44,7 @@ export interface LmTrainOptions {
   settings?: Record<string, unknown>;
   /** Checkpoint names of parameters kept fixed (e.g. 'wpe.weight' for frozen sinusoidal positions). */
   frozen?: readonly string[];
-  /** Group-lasso penalty λ on every head's W_O from step `fromStep` on (head-sparsity.ts; default none). */
+  /** Group-lasso penalty λ on each head's (W_Q, W_K, W_V, W_O) from step `fromStep` on (head-sparsity.ts; default none). */
   headSparsity?: { lambda: number; fromStep: number };
   /** Called after every step with the step's loss (e.g. logging, early checks). */
   onStep?: (step: number, loss: number) => void;
