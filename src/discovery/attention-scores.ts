@@ -2,14 +2,15 @@
  * Attention-pattern scores, the classic independent check of an induction circuit (Olsson et al. 2022):
  * a head's previous-token score is its mean attention from position p to p − 1; on a sequence whose
  * segment of length L repeats, its induction score is the mean attention from a token of the second
- * copy to the token just after that token's first occurrence (p − L + 1).
+ * copy to the token just after that token's first occurrence (p − L + 1), and its duplicate-token score
+ * (the IOI paper's head type) the mean attention to that first occurrence itself (p − L).
  */
 import type { IntTensor, Tensor } from '../tensor/index.js';
 import type { HookedTransformer } from '../model/index.js';
 import { CircuitscopeError } from '../util/errors.js';
 
 /** Mean attention weight pattern[b, h, q, k(q)] over the queries `qs` → one score per head. */
-function meanAt(pattern: Tensor, qs: readonly number[], keyOf: (q: number) => number): number[] {
+export function meanAttention(pattern: Tensor, qs: readonly number[], keyOf: (q: number) => number): number[] {
   const [b, h, pos] = pattern.shape as [number, number, number, number];
   const out = new Array<number>(h).fill(0);
   for (let i = 0; i < b; i++) {
@@ -32,7 +33,13 @@ export function previousTokenScores(model: HookedTransformer, tokens: IntTensor)
   const pos = tokens.shape[1]!;
   if (pos < 2) throw new CircuitscopeError('previous-token scores need prompts of at least 2 tokens');
   const qs = Array.from({ length: pos - 1 }, (_, i) => i + 1);
-  return patterns(model, tokens).map((p) => meanAt(p, qs, (q) => q - 1));
+  return patterns(model, tokens).map((p) => meanAttention(p, qs, (q) => q - 1));
+}
+
+/** The second copy's s₁…s_{L−1} in [prefix (`start` tokens), s₁…s_L, s₁…s_L] (one clear error when it does not fit). */
+function secondCopy(what: string, pos: number, length: number, start: number): number[] {
+  if (start + 2 * length > pos || length < 2) throw new CircuitscopeError(`${what} scores: a segment of ${length} repeated after ${start} tokens does not fit prompts of ${pos} tokens`);
+  return Array.from({ length: length - 1 }, (_, t) => start + length + t);
 }
 
 /**
@@ -40,8 +47,12 @@ export function previousTokenScores(model: HookedTransformer, tokens: IntTensor)
  * queries are the second copy's s₁…s_{L−1}, their key the first copy's next token.
  */
 export function inductionScores(model: HookedTransformer, tokens: IntTensor, length: number, start = 1): number[][] {
-  const pos = tokens.shape[1]!;
-  if (start + 2 * length > pos || length < 2) throw new CircuitscopeError(`induction scores: a segment of ${length} repeated after ${start} tokens does not fit prompts of ${pos} tokens`);
-  const qs = Array.from({ length: length - 1 }, (_, t) => start + length + t);
-  return patterns(model, tokens).map((p) => meanAt(p, qs, (q) => q - length + 1));
+  const qs = secondCopy('induction', tokens.shape[1]!, length, start);
+  return patterns(model, tokens).map((p) => meanAttention(p, qs, (q) => q - length + 1));
+}
+
+/** Duplicate-token score [layer][head] on the same prompts: the key is the query token's first occurrence. */
+export function duplicateTokenScores(model: HookedTransformer, tokens: IntTensor, length: number, start = 1): number[][] {
+  const qs = secondCopy('duplicate-token', tokens.shape[1]!, length, start);
+  return patterns(model, tokens).map((p) => meanAttention(p, qs, (q) => q - length));
 }

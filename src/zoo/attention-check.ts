@@ -3,7 +3,7 @@
  * layer 0, induction score in layer 1) must pick out the same heads as patching.
  */
 import type { HookedTransformer } from '../model/index.js';
-import { inductionScores, previousTokenScores } from '../discovery/index.js';
+import { duplicateTokenScores, inductionScores, previousTokenScores } from '../discovery/index.js';
 import { makeTask } from '../tasks/index.js';
 import type { ZooCircuit } from './circuit.js';
 
@@ -13,10 +13,14 @@ export interface AttentionCheck {
   /** Layer-0 previous-token and layer-1 induction score per head. */
   previous_token: Record<string, number>;
   induction: Record<string, number>;
+  /** Layer-0 duplicate-token score per head: reported, not part of the rule (such a head can tell the induction head where the earlier occurrence is). */
+  duplicate_token: Record<string, number>;
   /** Heads the patterns select, and the heads patching kept. */
   by_attention: string[];
   by_patching: string[];
   agrees: boolean;
+  /** One line per head the two sides disagree on, saying what that head does. */
+  disagreements: string[];
 }
 
 const r3 = (x: number): number => Math.round(x * 1000) / 1000;
@@ -28,8 +32,10 @@ export function inductionAttentionCheck(model: HookedTransformer, circuit: ZooCi
   const task = makeTask('induction', model, { n: opts.n ?? 50, seed: opts.seed ?? 3, length, prefix });
   const prev = previousTokenScores(model, task.clean)[0]!;
   const ind = inductionScores(model, task.clean, length, 1 + prefix)[1]!; // BOS + prefix before the first copy
+  const dup = duplicateTokenScores(model, task.clean, length, 1 + prefix)[0]!;
   const previous_token = Object.fromEntries(prev.map((s, h) => [`0.${h}`, r3(s)]));
   const induction = Object.fromEntries(ind.map((s, h) => [`1.${h}`, r3(s)]));
+  const duplicate_token = Object.fromEntries(dup.map((s, h) => [`0.${h}`, r3(s)]));
   const byAttention = [...Object.entries(previous_token), ...Object.entries(induction)].filter(([, s]) => s >= threshold).map(([h]) => h);
   const byPatching = [...circuit.heads].sort();
   return {
@@ -37,8 +43,27 @@ export function inductionAttentionCheck(model: HookedTransformer, circuit: ZooCi
     threshold,
     previous_token,
     induction,
+    duplicate_token,
     by_attention: byAttention.sort(),
     by_patching: byPatching,
     agrees: byAttention.length === byPatching.length && byAttention.every((h, i) => h === byPatching[i]),
+    disagreements: disagreements(circuit, byAttention, { ...previous_token, ...induction }, duplicate_token, threshold),
   };
+}
+
+/** Why each head selected by one side only is there: its pattern scores and its share of the patching damage. */
+function disagreements(circuit: ZooCircuit, byAttention: readonly string[], score: Record<string, number>, dup: Record<string, number>, threshold: number): string[] {
+  const whole = Math.abs(circuit.scores.clean_metric - circuit.scores.corrupted_metric);
+  const share = (h: string): string => (whole > 0 ? `${r3(Math.abs(circuit.scores.nodes[h] ?? 0) / whole)}` : 'n/a');
+  const kind = (h: string): string => (h.startsWith('0.') ? 'previous-token' : 'induction');
+  const out: string[] = [];
+  for (const h of circuit.heads.filter((x) => !byAttention.includes(x)).sort()) {
+    const d = dup[h];
+    const what = d !== undefined && d >= threshold ? `a duplicate-token head (score ${d}), which the rule does not count` : `not a ${kind(h)} head (score ${score[h] ?? 'n/a'})`;
+    out.push(`${h}: patching keeps it (damage ${share(h)} of the whole) but it is ${what}`);
+  }
+  for (const h of byAttention.filter((x) => !circuit.heads.includes(x))) {
+    out.push(`${h}: a ${kind(h)} head (score ${score[h]}) whose patching alone moves the metric by only ${share(h)} of the whole (redundant or unused)`);
+  }
+  return out;
 }

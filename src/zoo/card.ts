@@ -33,7 +33,9 @@ export function modelCard(recipe: ZooRecipe, results: ZooResults, circuit: ZooCi
   if (circuit.edges?.length) lines.push('', `Edges kept: ${circuit.edges.map(([s, r, q]) => `${s}→${r}${q ? `.${q}` : ''}`).join(', ')}.`);
   const a = results.attention_check;
   if (a) {
-    lines.push('', '## Attention-pattern check', '', `${a.rule}. Previous-token scores (layer 0): ${Object.entries(a.previous_token).map(([h, s]) => `${h} ${s}`).join(', ')}. Induction scores (layer 1): ${Object.entries(a.induction).map(([h, s]) => `${h} ${s}`).join(', ')}.`, '', `Selected by attention: ${a.by_attention.join(', ')}; by patching: ${a.by_patching.join(', ')} — ${a.agrees ? 'they agree' : 'they DISAGREE'}.`);
+    const list = (r: Record<string, number>): string => Object.entries(r).map(([h, s]) => `${h} ${s}`).join(', ');
+    lines.push('', '## Attention-pattern check', '', `${a.rule}. Previous-token scores (layer 0): ${list(a.previous_token)}. Induction scores (layer 1): ${list(a.induction)}. Duplicate-token scores (layer 0, reported, not part of the rule): ${list(a.duplicate_token)}.`, '', `Selected by attention: ${a.by_attention.join(', ')}; by patching: ${a.by_patching.join(', ')} — ${a.agrees ? 'they agree' : 'they DISAGREE'}.`);
+    if (a.disagreements.length) lines.push('', ...a.disagreements.map((d) => `- ${d}`));
   }
   lines.push('', `Re-check from the weights: \`circuitscope zoo verify ${recipe.name}\`.`, '');
   return lines.join('\n');

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { progress } from '../../util/progress.js';
-import { type ZooResults, buildZooModel, readZooCircuit, loadZooModel, readRecipe, recipeByName, resolveZooModel, verifyZooModel, zooFolder, zooNames } from '../../zoo/index.js';
+import { type AttentionCheck, type ZooResults, buildZooModel, readZooCircuit, loadZooModel, readRecipe, recipeByName, resolveZooModel, verifyZooModel, zooFolder, zooNames } from '../../zoo/index.js';
 import { action, positiveInt, printJson } from '../run.js';
 
 interface ListRow {
@@ -99,7 +99,7 @@ export function registerZoo(program: Command): void {
         process.stdout.write(`${name}: trained ${res.trained.steps} steps in ${res.trained.seconds} s (${res.trained.parameters} parameters, ${res.trained.bytes} bytes)\n`);
         process.stdout.write(`held-out accuracy ${(100 * res.accuracy).toFixed(1)}% of ${res.accuracy_n} prompts\n`);
         process.stdout.write(`circuit: heads ${c.heads.join(', ') || '(none)'}${c.mlps.length ? `; MLPs ${c.mlps.join(', ')}` : ''}${c.edges ? `; ${c.edges.length} edges` : ''}\n`);
-        if (res.attention_check) process.stdout.write(`attention check: ${res.attention_check.agrees ? 'agrees with patching' : `DISAGREES (attention ${res.attention_check.by_attention.join(', ')})`}\n`);
+        if (res.attention_check) process.stdout.write(attentionLines(res.attention_check));
         process.stdout.write(`wrote ${folder}\n`);
       }),
     );
@@ -115,10 +115,16 @@ export function registerZoo(program: Command): void {
         else {
           process.stdout.write(`${rep.name}: held-out accuracy ${(100 * rep.accuracy).toFixed(1)}% (saved ${rep.saved_accuracy === null ? '-' : `${(100 * rep.saved_accuracy).toFixed(1)}%`}, needs ≥ ${100 * rep.min_accuracy}%)\n`);
           process.stdout.write(`circuit: ${rep.circuit_differences.length ? rep.circuit_differences.join('; ') : 'same as circuit.json'}\n`);
-          if (rep.attention_check) process.stdout.write(`attention check: ${rep.attention_check.agrees ? 'agrees' : 'disagrees'} (attention ${rep.attention_check.by_attention.join(', ')}; patching ${rep.attention_check.by_patching.join(', ')})\n`);
+          if (rep.attention_check) process.stdout.write(attentionLines(rep.attention_check));
           process.stdout.write(rep.ok ? 'verified\n' : `NOT verified: ${rep.problems.join('; ')}\n`);
         }
         if (!rep.ok) process.exitCode = 1;
       }),
     );
+}
+
+/** The attention check in a few lines: verdict, both head sets, and why each disputed head is disputed. */
+function attentionLines(a: AttentionCheck): string {
+  const head = `attention check: ${a.agrees ? 'agrees' : 'disagrees'} (attention ${a.by_attention.join(', ') || '(none)'}; patching ${a.by_patching.join(', ') || '(none)'})\n`;
+  return head + a.disagreements.map((d) => `  ${d}\n`).join('');
 }
