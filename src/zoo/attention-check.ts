@@ -38,6 +38,7 @@ export function inductionAttentionCheck(model: HookedTransformer, circuit: ZooCi
   const duplicate_token = Object.fromEntries(dup.map((s, h) => [`0.${h}`, r3(s)]));
   const byAttention = [...Object.entries(previous_token), ...Object.entries(induction)].filter(([, s]) => s >= threshold).map(([h]) => h);
   const byPatching = [...circuit.heads].sort();
+  const disputed = disagreements(circuit, byAttention, { ...previous_token, ...induction }, duplicate_token, threshold);
   return {
     rule: `a head is selected iff its layer-0 previous-token score or layer-1 induction score is ≥ ${threshold} (${opts.n ?? 50} segments of ${length} tokens repeated after BOS and ${prefix} random tokens)`,
     threshold,
@@ -46,8 +47,8 @@ export function inductionAttentionCheck(model: HookedTransformer, circuit: ZooCi
     duplicate_token,
     by_attention: byAttention.sort(),
     by_patching: byPatching,
-    agrees: byAttention.length === byPatching.length && byAttention.every((h, i) => h === byPatching[i]),
-    disagreements: disagreements(circuit, byAttention, { ...previous_token, ...induction }, duplicate_token, threshold),
+    agrees: disputed.length === 0,
+    disagreements: disputed,
   };
 }
 
