@@ -17,7 +17,7 @@ describe('attention-pattern scores', () => {
     expect(meanAttention(p, [2], () => 0)[0]).toBeCloseTo(0.35, 6);
   });
 
-  it('on induction-2l: previous-token head 0.1, duplicate-token head 0.0, induction head 1.1; the three scores of a head never sum past 1', async () => {
+  it('on induction-2l: previous-token head 0.1, duplicate-token head 0.0, induction head 1.1; a head\'s duplicate-token and induction scores never sum past 1', async () => {
     const { model } = await loadZooModel('induction-2l');
     const L = 10;
     const P = 5;
@@ -29,7 +29,7 @@ describe('attention-pattern scores', () => {
     expect(dup[0]![0]).toBeGreaterThan(0.9);
     expect(ind[1]![1]).toBeGreaterThan(0.8);
     expect(dup[0]![1]).toBeLessThan(0.1); // the previous-token head does not look back a whole segment
-    // On the second copy the keys q − 1, q − L, q − L + 1 are distinct and each pattern row sums to 1.
+    // Both average over the second copy's queries, with distinct keys q − L and q − L + 1, and each pattern row sums to 1.
     for (let l = 0; l < 2; l++) {
       for (let h = 0; h < 4; h++) {
         expect(dup[l]![h]! + ind[l]![h]!).toBeLessThanOrEqual(1 + 1e-5);
