@@ -13,7 +13,7 @@ export interface AttentionCheck {
   /** Layer-0 previous-token and layer-1 induction score per head. */
   previous_token: Record<string, number>;
   induction: Record<string, number>;
-  /** Layer-0 duplicate-token score per head: reported, not part of the rule (such a head can tell the induction head where the earlier occurrence is). */
+  /** Layer-0 duplicate-token score per head: reported, not part of the rule (such a head can hand the induction head a "seen before" signal and, attending to itself, the token to copy). */
   duplicate_token: Record<string, number>;
   /** Heads the patterns select, and the heads patching kept. */
   by_attention: string[];
