@@ -56,15 +56,15 @@ export function inductionAttentionCheck(model: HookedTransformer, circuit: ZooCi
 function disagreements(circuit: ZooCircuit, byAttention: readonly string[], score: Record<string, number>, dup: Record<string, number>, threshold: number): string[] {
   const whole = Math.abs(circuit.scores.clean_metric - circuit.scores.corrupted_metric);
   const share = (h: string): string => (whole > 0 ? `${r3(Math.abs(circuit.scores.nodes[h] ?? 0) / whole)}` : 'n/a');
-  const kind = (h: string): string => (h.startsWith('0.') ? 'previous-token' : 'induction');
+  const kind = (h: string): string => (h.startsWith('0.') ? 'a previous-token' : 'an induction');
   const out: string[] = [];
   for (const h of circuit.heads.filter((x) => !byAttention.includes(x)).sort()) {
     const d = dup[h];
-    const what = d !== undefined && d >= threshold ? `a duplicate-token head (score ${d}), which the rule does not count` : `not a ${kind(h)} head (score ${score[h] ?? 'n/a'})`;
+    const what = d !== undefined && d >= threshold ? `a duplicate-token head (score ${d}), which the rule does not count` : `not ${kind(h)} head (score ${score[h] ?? 'n/a'})`;
     out.push(`${h}: patching keeps it (damage ${share(h)} of the whole) but it is ${what}`);
   }
   for (const h of byAttention.filter((x) => !circuit.heads.includes(x))) {
-    out.push(`${h}: a ${kind(h)} head (score ${score[h]}) whose patching alone moves the metric by only ${share(h)} of the whole (redundant or unused)`);
+    out.push(`${h}: ${kind(h)} head (score ${score[h]}) whose patching alone moves the metric by only ${share(h)} of the whole (redundant or unused)`);
   }
   return out;
 }
