@@ -20,7 +20,6 @@ import { createSae, makeConfig, saveSae } from '../src/dictionaries/sae/index.js
 import { loadZooModel, readZooCircuit, scoreAgainstZoo } from '../src/zoo/index.js';
 import { errorOf, expectClose, rnd } from './helpers.js';
 import { SHARED } from './shared.js';
-import { spearman } from '../src/eval/index.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-attn-disc-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -112,13 +111,14 @@ describe('attn-sae on models', () => {
     const exact = exactNode.discover(model, task, { ablation: 'corrupted', seed: 5 });
     const heads = Object.keys(exact.nodes);
     const auc = scoreAgainstZoo(model, folder, res).nodes.auc;
-    const rho = spearman(heads.map((h) => Math.abs(exact.nodes[h]!)), heads.map((h) => res.nodes[h]!));
-    console.log(`attn-sae induction-2l: node ROC AUC ${auc.toFixed(3)}, Spearman vs exact-node ${rho.toFixed(3)}, selected ${res.selected!.nodes.join(' ')}, ${res.runtime_s.toFixed(1)} s`);
-    // Measured (seed 5, n = 6): AUC 1.000, Spearman 1.000; selected 1.1 0.0 0.1 0.3 in that order.
+    // Measured (seed 5, n = 6): AUC 1.000; selected 0.3 1.3, the two heads exact patching ranks first.
+    // (Spearman over all heads is not asserted: the six heads outside the circuit have damage ≈ 0, ±0.008,
+    // so their order is noise.)
     expect(auc).toBeGreaterThanOrEqual(0.95);
-    expect(rho).toBeGreaterThanOrEqual(0.6);
     const circuit = readZooCircuit(folder).heads;
-    expect(res.selected!.nodes.slice(0, circuit.length).sort()).toEqual(circuit);
+    const byExact = heads.slice().sort((a, b) => Math.abs(exact.nodes[b]!) - Math.abs(exact.nodes[a]!));
+    expect(byExact.slice(0, circuit.length).sort()).toEqual(circuit);
+    expect(res.selected!.nodes.slice().sort()).toEqual(circuit);
   }, 90_000);
 
   it('the whole-layer estimate is attribution patching: it equals the sum of EAP\'s head scores (one prompt)', async () => {

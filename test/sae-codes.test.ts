@@ -16,7 +16,6 @@ import { makeTask, taskFromJson } from '../src/tasks/index.js';
 import { loadZooModel, readZooCircuit, scoreAgainstZoo } from '../src/zoo/index.js';
 import { errorOf, expectClose } from './helpers.js';
 import { SHARED } from './shared.js';
-import { spearman } from '../src/eval/index.js';
 
 const SORT = path.join(SHARED, 'models/gpt-nano-sort');
 
@@ -199,21 +198,23 @@ describe('sae-codes on models', () => {
     }
   }, 60_000);
 
-  it('on induction-2l it ranks the verified circuit first and agrees with exact patching', async () => {
+  it('on induction-2l it ranks the verified circuit first and selects it, as exact patching does', async () => {
     const { model, recipe, folder } = await loadZooModel('induction-2l');
     const task = makeTask(recipe.task, model, { ...recipe.eval.task_options, n: 10, seed: 5 });
     const res = saeCodes.discover(model, task, { seed: 0, trials: 3 });
     const exact = exactNode.discover(model, task, { ablation: 'corrupted', seed: 5 });
     const heads = Object.keys(exact.nodes);
-    const rho = spearman(heads.map((h) => res.nodes[h]!), heads.map((h) => Math.abs(exact.nodes[h]!)));
     const auc = scoreAgainstZoo(model, folder, res).nodes.auc;
-    // Measured with 3 trials at seeds 0–3: AUC 1.000 each, ρ 0.80–0.85; the induction head 1.1 and the
-    // duplicate-token head 0.0 take ≥ 0.16 of the softmax each, every head outside the circuit ≤ 0.005.
+    // Measured with 3 trials (seed 0): AUC 1.000; previous-token head 0.3 0.48 and induction head 1.3 0.32
+    // of the softmax, every other head ≤ 0.10; selected 0.3 1.3. (Spearman over all heads is not asserted:
+    // the six heads outside the circuit have exact damage ≈ 0, so their order is noise.)
     expect(auc).toBeGreaterThanOrEqual(0.9);
-    expect(rho).toBeGreaterThanOrEqual(0.6);
+    const circuit = readZooCircuit(folder).heads;
     const ranked = heads.slice().sort((a, b) => res.nodes[b]! - res.nodes[a]!);
-    expect(ranked.slice(0, 3).sort()).toEqual(readZooCircuit(folder).heads);
-    expect(res.selected!.nodes).toContain('1.1');
+    const byExact = heads.slice().sort((a, b) => Math.abs(exact.nodes[b]!) - Math.abs(exact.nodes[a]!));
+    expect(ranked.slice(0, circuit.length).sort()).toEqual(circuit);
+    expect(byExact.slice(0, circuit.length).sort()).toEqual(circuit);
+    expect(res.selected!.nodes.slice().sort()).toEqual(circuit);
   }, 60_000);
 
   it('fails clearly when no prompt is answered correctly, says when there are fewer prompts than asked, and checks its options', async () => {

@@ -1,61 +1,69 @@
 /**
- * What induction-2l's duplicate-token head 0.0 contributes, edge by edge. 0.0 attends to the earlier
- * occurrence of its token when there is one, else to itself. The task's corruption replaces the first
- * copy; reversing it instead keeps every token repeated (0.0 still finds an earlier occurrence) and makes
- * every successor wrong. Node patching of 0.0 costs most of the effect under both corruptions, but edge
- * patching splits it: under the reversal 0.0's edge into 1.1's query costs little (so the query does not
- * use *where* the earlier occurrence is, only that there is one), while its edge into 1.1's value costs
- * the whole effect (in the first copy 0.0 attends to itself, so it hands 1.1 the token to copy).
+ * induction-2l's verified circuit is the textbook induction mechanism (Olsson et al. 2022): layer-0
+ * previous-token heads write the previous token into each position, and the layer-1 induction heads
+ * match the current token against it in their keys (K-composition), then copy the embedded token.
+ * Its untied unembedding matters: with tied embeddings, a layer-0 head attending to its own token was the
+ * only way to learn the bigram statistics of the background, and the induction head then read its
+ * query and value through that head (see the README).
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import * as T from '../src/tensor/index.js';
-import { IntTensor } from '../src/tensor/index.js';
-import { exactEdge, exactNode, meanAttention } from '../src/discovery/index.js';
-import { makeTask, type Task } from '../src/tasks/index.js';
-import { loadZooModel } from '../src/zoo/index.js';
+import { meanAttention } from '../src/discovery/index.js';
+import { makeTask } from '../src/tasks/index.js';
+import { inductionAttentionCheck, loadZooModel, type ZooCircuit } from '../src/zoo/index.js';
 
 describe('induction-2l mechanism', async () => {
-  const { model } = await loadZooModel('induction-2l');
-  const L = 10;
-  const P = 5;
-  const S = 1 + P; // BOS + prefix before the first copy
-  const task = makeTask('induction', model, { n: 50, seed: 2, length: L, prefix: P });
-  const [n, pos] = task.clean.shape as [number, number]; // [50, 1 + 5 + 2·10]
-  const rev = new Int32Array(task.clean.data);
-  for (let i = 0; i < n; i++) for (let t = 0; t < L; t++) rev[i * pos + S + t] = task.clean.data[i * pos + S + L - 1 - t]!;
-  // Task methods live on the prototype, so the spread copies them by name.
-  const reversed: Task = { ...task, metric: task.metric, correct: task.correct, corrupt: new IntTensor(rev, [n, pos]) };
-  const mean = (tokens: IntTensor): number => T.noGrad(() => T.mean(reversed.metric(model.forward(tokens))).item());
-  const whole = mean(reversed.clean) - mean(reversed.corrupt);
-  const shares = (scores: Record<string, number>, d: number): Record<string, number> => Object.fromEntries(Object.entries(scores).map(([k, v]) => [k, v / d]));
+  const { model, folder } = await loadZooModel('induction-2l');
+  const circuit = JSON.parse(fs.readFileSync(path.join(folder, 'circuit.json'), 'utf8')) as ZooCircuit; // reproduced from the weights in zoo.test.ts
+  const check = inductionAttentionCheck(model, circuit, { length: 10, prefix: 5 });
+  const prevHeads = check.by_attention.filter((h) => h.startsWith('0.'));
+  const indHeads = check.by_attention.filter((h) => h.startsWith('1.'));
+  const edges = circuit.edges ?? [];
 
-  it('0.0 attends to the earlier occurrence of its token, else to itself', () => {
-    const { cache } = model.runWithCache(task.clean, { names: ['blocks.0.attn.hook_pattern'] });
-    const p = cache.get('blocks.0.attn.hook_pattern'); // [batch, head, query, key]
-    const first = Array.from({ length: L }, (_, t) => S + t);
-    const second = Array.from({ length: L - 1 }, (_, t) => S + L + t);
-    expect(meanAttention(p, first, (q) => q)[0]).toBeGreaterThan(0.95); // measured 0.999
-    expect(meanAttention(p, second, (q) => q - L)[0]).toBeGreaterThan(0.9); // measured 0.968
+  it('has an untied unembedding', () => {
+    expect(model.cfg.tiedEmbeddings).toBe(false);
   });
 
-  it('node patching of 0.0 from a reversed first copy costs most of the effect', () => {
-    expect(whole).toBeGreaterThan(5); // log-prob of the right next token: ≈ −0.16 clean, ≈ −6.5 reversed
-    const share = shares(exactNode.discover(model, reversed, { ablation: 'corrupted', seed: 2 }).nodes, whole);
-    expect(share['0.0']).toBeGreaterThan(0.7); // measured 0.86
-    expect(share['0.1']).toBeGreaterThan(0.7); // the previous-token head: 1.0
-    expect(share['1.1']).toBeGreaterThan(0.9); // the induction head: 1.16
-    for (const h of ['0.2', '0.3', '1.0', '1.2', '1.3']) expect(Math.abs(share[h]!)).toBeLessThan(0.1);
-  }, 60_000);
+  it('attention and patching select the same heads: previous-token heads in layer 0, induction heads in layer 1', () => {
+    expect(prevHeads.length).toBeGreaterThan(0);
+    expect(indHeads.length).toBeGreaterThan(0);
+    expect(check.disagreements).toEqual([]);
+    expect(check.by_attention).toEqual(check.by_patching);
+  });
 
-  it('edge patching: under the reversal 0.0 matters through 1.1\'s value, hardly through its query', () => {
-    const share = shares(exactEdge.discover(model, reversed, { ablation: 'corrupted', seed: 2 }).edges!, whole);
-    expect(share['0.0->1.1.v']).toBeGreaterThan(0.7); // measured 1.10: the token to copy
-    expect(share['0.1->1.1.k']).toBeGreaterThan(0.7); // measured 1.00: the previous token, matched by the key
-    expect(share['0.0->1.1.q']).toBeLessThan(0.3); // measured 0.14: which earlier position hardly matters
-    // Under the task's corruption 0.0 attends to itself in the second copy, and its edge into the query
-    // does matter (measured 0.87): the query uses *whether* the token occurred before.
-    const d = mean(task.clean) - T.noGrad(() => T.mean(task.metric(model.forward(task.corrupt))).item());
-    const own = shares(exactEdge.discover(model, task, { ablation: 'corrupted', seed: 2 }).edges!, d);
-    expect(own['0.0->1.1.q']).toBeGreaterThan(0.5);
-  }, 120_000);
+  it('explains each head the two sides dispute (a circuit that swaps 0.3 for 0.0 and adds 1.2)', () => {
+    const swapped: ZooCircuit = { ...circuit, heads: ['0.0', '1.2', '1.3'] };
+    const c = inductionAttentionCheck(model, swapped, { length: 10, prefix: 5 });
+    expect(c.agrees).toBe(false);
+    const whole = Math.abs(circuit.scores.clean_metric - circuit.scores.corrupted_metric);
+    const share = (h: string): number => Math.round((Math.abs(circuit.scores.nodes[h]!) / whole) * 1000) / 1000;
+    expect(c.disagreements).toEqual([
+      `0.0: patching keeps it (damage ${share('0.0')} of the whole) but it is not a previous-token head (score ${c.previous_token['0.0']})`,
+      `1.2: patching keeps it (damage ${share('1.2')} of the whole) but it is not an induction head (score ${c.induction['1.2']})`,
+      `0.3: a previous-token head (score ${c.previous_token['0.3']}) whose patching alone moves the metric by only ${share('0.3')} of the whole (redundant or unused)`,
+    ]);
+  });
+
+  it('every kept edge into an induction head\'s key comes from a previous-token head; its query and value read the embedding', () => {
+    for (const h of indHeads) {
+      const into = (qkv: string): string[] => edges.filter(([, r, x]) => r === h && x === qkv).map(([s]) => s);
+      expect(into('k').length).toBeGreaterThan(0);
+      for (const s of into('k')) expect(prevHeads).toContain(s);
+      for (const s of [...into('q'), ...into('v')]) expect(s).toBe('embed');
+      expect(edges).toContainEqual([h, 'output', '']);
+    }
+  });
+
+  it('no layer-0 head attends to its own token or to an earlier copy of it', () => {
+    const L = 10;
+    const S = 6; // BOS + prefix 5
+    const task = makeTask('induction', model, { n: 50, seed: 2, length: L, prefix: 5 });
+    const { cache } = model.runWithCache(task.clean, { names: ['blocks.0.attn.hook_pattern'] });
+    const p = cache.get('blocks.0.attn.hook_pattern'); // [batch, head, query, key]
+    const all = Array.from({ length: 2 * L }, (_, t) => S + t);
+    const second = Array.from({ length: L - 1 }, (_, t) => S + L + t);
+    for (const s of meanAttention(p, all, (q) => q)) expect(s).toBeLessThan(0.2);
+    for (const s of meanAttention(p, second, (q) => q - L)) expect(s).toBeLessThan(0.2);
+  });
 });
