@@ -53,6 +53,8 @@ describe('circuitscope zoo', () => {
     }
     const text = await cli(['zoo', 'list']);
     expect(text.stdout.split('\n')[0]).toMatch(/^name\s+task\s+architecture\s+params\s+KiB\s+accuracy\s+circuit\s+train s$/);
+    expect(text.stdout).toMatch(/\ninduction-2l .* 2 heads, 4 edges /);
+    expect(text.stdout).toMatch(/\ngreater-than-toy .* 1 head \+ 1 MLP, 5 edges /);
   });
 
   it('verifies induction-2l from its weights', async () => {

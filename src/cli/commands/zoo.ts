@@ -41,6 +41,9 @@ function listRow(name: string): ListRow {
   };
 }
 
+/** "1 head", "2 heads". */
+const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 function printList(rows: ListRow[]): void {
   const head = ['name', 'task', 'architecture', 'params', 'KiB', 'accuracy', 'circuit', 'train s'];
   const body = rows.map((r) => [
@@ -50,7 +53,7 @@ function printList(rows: ListRow[]): void {
     r.parameters === null ? '-' : String(r.parameters),
     r.kib === null ? '-' : String(r.kib),
     r.accuracy === null ? 'not trained' : `${(100 * r.accuracy).toFixed(1)}%`,
-    r.accuracy === null ? '-' : `${r.heads.length} heads${r.mlps.length ? ` + ${r.mlps.length} MLPs` : ''}${r.edges !== null ? `, ${r.edges} edges` : ''}`,
+    r.accuracy === null ? '-' : `${count(r.heads.length, 'head')}${r.mlps.length ? ` + ${count(r.mlps.length, 'MLP')}` : ''}${r.edges !== null ? `, ${count(r.edges, 'edge')}` : ''}`,
     r.train_s === null ? '-' : String(r.train_s),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
