@@ -6,16 +6,14 @@
  * only way to learn the bigram statistics of the background, and the induction head then read its
  * query and value through that head (see the README).
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { meanAttention } from '../src/discovery/index.js';
 import { makeTask } from '../src/tasks/index.js';
-import { inductionAttentionCheck, loadZooModel, type ZooCircuit } from '../src/zoo/index.js';
+import { inductionAttentionCheck, loadZooModel, readZooCircuit, type ZooCircuit } from '../src/zoo/index.js';
 
 describe('induction-2l mechanism', async () => {
   const { model, folder } = await loadZooModel('induction-2l');
-  const circuit = JSON.parse(fs.readFileSync(path.join(folder, 'circuit.json'), 'utf8')) as ZooCircuit; // reproduced from the weights in zoo.test.ts
+  const circuit = readZooCircuit(folder); // reproduced from the weights in zoo.test.ts
   const check = inductionAttentionCheck(model, circuit, { length: 10, prefix: 5 });
   const prevHeads = check.by_attention.filter((h) => h.startsWith('0.'));
   const indHeads = check.by_attention.filter((h) => h.startsWith('1.'));
@@ -55,15 +53,14 @@ describe('induction-2l mechanism', async () => {
     }
   });
 
-  it('no layer-0 head attends to its own token or to an earlier copy of it', () => {
+  // (No layer-0 head attends to an earlier copy of its token either: duplicate-token scores < 0.1, in attention-scores.test.ts.)
+  it('no layer-0 head attends to its own token', () => {
     const L = 10;
     const S = 6; // BOS + prefix 5
     const task = makeTask('induction', model, { n: 50, seed: 2, length: L, prefix: 5 });
     const { cache } = model.runWithCache(task.clean, { names: ['blocks.0.attn.hook_pattern'] });
     const p = cache.get('blocks.0.attn.hook_pattern'); // [batch, head, query, key]
     const all = Array.from({ length: 2 * L }, (_, t) => S + t);
-    const second = Array.from({ length: L - 1 }, (_, t) => S + L + t);
     for (const s of meanAttention(p, all, (q) => q)) expect(s).toBeLessThan(0.2);
-    for (const s of meanAttention(p, second, (q) => q - L)) expect(s).toBeLessThan(0.2);
   });
 });
