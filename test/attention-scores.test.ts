@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { tensor } from '../src/tensor/index.js';
-import { duplicateTokenScores, inductionScores, meanAttention, previousTokenScores } from '../src/discovery/index.js';
+import { attentionPatterns, duplicateTokenScores, inductionScores, meanAttention, previousTokenScores } from '../src/discovery/index.js';
 import { makeTask } from '../src/tasks/index.js';
 import { loadZooModel } from '../src/zoo/index.js';
 
@@ -22,9 +22,10 @@ describe('attention-pattern scores', () => {
     const L = 10;
     const P = 5;
     const tokens = makeTask('induction', model, { n: 20, seed: 3, length: L, prefix: P }).clean; // [20, 1 + 5 + 2·10]
-    const prev = previousTokenScores(model, tokens);
-    const dup = duplicateTokenScores(model, tokens, L, 1 + P);
-    const ind = inductionScores(model, tokens, L, 1 + P);
+    const patterns = attentionPatterns(model, tokens);
+    const prev = previousTokenScores(patterns);
+    const dup = duplicateTokenScores(patterns, L, 1 + P);
+    const ind = inductionScores(patterns, L, 1 + P);
     expect(prev[0]![3]).toBeGreaterThan(0.9);
     expect(ind[1]![3]).toBeGreaterThan(0.6);
     for (let h = 0; h < 4; h++) {
@@ -44,7 +45,8 @@ describe('attention-pattern scores', () => {
   it('says when the repeated segment does not fit the prompts', async () => {
     const { model } = await loadZooModel('induction-2l');
     const tokens = makeTask('induction', model, { n: 2, seed: 0, length: 5, prefix: 0 }).clean; // [2, 11]
-    expect(() => duplicateTokenScores(model, tokens, 8)).toThrow(/duplicate-token scores: a segment of 8 repeated after 1 tokens does not fit prompts of 11 tokens/);
-    expect(() => inductionScores(model, tokens, 8)).toThrow(/induction scores: a segment of 8/);
+    const patterns = attentionPatterns(model, tokens);
+    expect(() => duplicateTokenScores(patterns, 8)).toThrow(/duplicate-token scores: a segment of 8 repeated after 1 tokens does not fit prompts of 11 tokens/);
+    expect(() => inductionScores(patterns, 8)).toThrow(/induction scores: a segment of 8/);
   });
 });

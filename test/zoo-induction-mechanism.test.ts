@@ -7,7 +7,7 @@
  * query and value through that head (see the README).
  */
 import { describe, expect, it } from 'vitest';
-import { meanAttention } from '../src/discovery/index.js';
+import { attentionPatterns, meanAttention } from '../src/discovery/index.js';
 import { makeTask } from '../src/tasks/index.js';
 import { inductionAttentionCheck, loadZooModel, readZooCircuit, type ZooCircuit } from '../src/zoo/index.js';
 
@@ -58,8 +58,7 @@ describe('induction-2l mechanism', async () => {
     const L = 10;
     const S = 6; // BOS + prefix 5
     const task = makeTask('induction', model, { n: 50, seed: 2, length: L, prefix: 5 });
-    const { cache } = model.runWithCache(task.clean, { names: ['blocks.0.attn.hook_pattern'] });
-    const p = cache.get('blocks.0.attn.hook_pattern'); // [batch, head, query, key]
+    const p = attentionPatterns(model, task.clean)[0]!; // layer 0: [batch, head, query, key]
     const all = Array.from({ length: 2 * L }, (_, t) => S + t);
     for (const s of meanAttention(p, all, (q) => q)) expect(s).toBeLessThan(0.2);
   });

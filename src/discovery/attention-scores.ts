@@ -22,18 +22,21 @@ export function meanAttention(pattern: Tensor, qs: readonly number[], keyOf: (q:
   return out.map((s) => s / (b * qs.length));
 }
 
-function patterns(model: HookedTransformer, tokens: IntTensor): Tensor[] {
+/** Every layer's attention pattern on `tokens` [batch, pos], one forward pass → [layer] of [batch, head, query, key]. */
+export function attentionPatterns(model: HookedTransformer, tokens: IntTensor): Tensor[] {
   const names = Array.from({ length: model.cfg.nLayers }, (_, l) => `blocks.${l}.attn.hook_pattern`);
   const { cache } = model.runWithCache(tokens, { names });
-  return names.map((n) => cache.get(n)); // each [batch, head, query, key]
+  return names.map((n) => cache.get(n));
 }
 
-/** Previous-token score [layer][head] on `tokens` [batch, pos]. */
-export function previousTokenScores(model: HookedTransformer, tokens: IntTensor): number[][] {
-  const pos = tokens.shape[1]!;
+const positions = (patterns: readonly Tensor[]): number => patterns[0]?.shape[2] ?? 0;
+
+/** Previous-token score [layer][head] from `attentionPatterns`. */
+export function previousTokenScores(patterns: readonly Tensor[]): number[][] {
+  const pos = positions(patterns);
   if (pos < 2) throw new CircuitscopeError('previous-token scores need prompts of at least 2 tokens');
   const qs = Array.from({ length: pos - 1 }, (_, i) => i + 1);
-  return patterns(model, tokens).map((p) => meanAttention(p, qs, (q) => q - 1));
+  return patterns.map((p) => meanAttention(p, qs, (q) => q - 1));
 }
 
 /** The second copy's s₁…s_{L−1} in [prefix (`start` tokens), s₁…s_L, s₁…s_L] (one clear error when it does not fit). */
@@ -43,16 +46,16 @@ function secondCopy(what: string, pos: number, length: number, start: number): n
 }
 
 /**
- * Induction score [layer][head] on `tokens` [batch, pos] = [prefix (`start` tokens), s₁…s_L, s₁…s_L]:
+ * Induction score [layer][head] from the patterns of prompts [prefix (`start` tokens), s₁…s_L, s₁…s_L]:
  * queries are the second copy's s₁…s_{L−1}, their key the first copy's next token.
  */
-export function inductionScores(model: HookedTransformer, tokens: IntTensor, length: number, start = 1): number[][] {
-  const qs = secondCopy('induction', tokens.shape[1]!, length, start);
-  return patterns(model, tokens).map((p) => meanAttention(p, qs, (q) => q - length + 1));
+export function inductionScores(patterns: readonly Tensor[], length: number, start = 1): number[][] {
+  const qs = secondCopy('induction', positions(patterns), length, start);
+  return patterns.map((p) => meanAttention(p, qs, (q) => q - length + 1));
 }
 
 /** Duplicate-token score [layer][head] on the same prompts: the key is the query token's first occurrence. */
-export function duplicateTokenScores(model: HookedTransformer, tokens: IntTensor, length: number, start = 1): number[][] {
-  const qs = secondCopy('duplicate-token', tokens.shape[1]!, length, start);
-  return patterns(model, tokens).map((p) => meanAttention(p, qs, (q) => q - length));
+export function duplicateTokenScores(patterns: readonly Tensor[], length: number, start = 1): number[][] {
+  const qs = secondCopy('duplicate-token', positions(patterns), length, start);
+  return patterns.map((p) => meanAttention(p, qs, (q) => q - length));
 }

@@ -28,7 +28,7 @@ export { Patcher, type EdgeMask, emptyMask, maskOf, edgeIndex, receiverHook } fr
 export { senderRows, senderHooks, senderHook } from './activations.js';
 export { prepare, checkMetric, logitMargin, METRICS, type Setup } from './setup.js';
 export { acdcRun, type AcdcRun } from './acdc.js';
-export { previousTokenScores, inductionScores, duplicateTokenScores, meanAttention } from './attention-scores.js';
+export { attentionPatterns, previousTokenScores, inductionScores, duplicateTokenScores, meanAttention } from './attention-scores.js';
 export { exactNode, exactEdge, acdc, eap, eapIg, headAblation };
 export { attnSae, runAttnSae, hookZScales, ATTN_SAE_COEF, ATTN_SAE_SELECT, ATTN_SAE_EFFECTS, ATTN_SAE_POSITIONS } from './attn-sae.js';
 export { transcoder, transcoderSettings, type TranscoderMethodSettings } from './transcoder.js';

@@ -3,7 +3,7 @@
  * layer 0, induction score in layer 1) must pick out the same heads as patching.
  */
 import type { HookedTransformer } from '../model/index.js';
-import { duplicateTokenScores, inductionScores, previousTokenScores } from '../discovery/index.js';
+import { attentionPatterns, duplicateTokenScores, inductionScores, previousTokenScores } from '../discovery/index.js';
 import { makeTask } from '../tasks/index.js';
 import type { ZooCircuit } from './circuit.js';
 
@@ -30,9 +30,10 @@ export function inductionAttentionCheck(model: HookedTransformer, circuit: ZooCi
   const prefix = opts.prefix ?? 0;
   const threshold = opts.threshold ?? 0.4;
   const task = makeTask('induction', model, { n: opts.n ?? 50, seed: opts.seed ?? 3, length, prefix });
-  const prev = previousTokenScores(model, task.clean)[0]!;
-  const ind = inductionScores(model, task.clean, length, 1 + prefix)[1]!; // BOS + prefix before the first copy
-  const dup = duplicateTokenScores(model, task.clean, length, 1 + prefix)[0]!;
+  const patterns = attentionPatterns(model, task.clean); // one forward pass for all three scores
+  const prev = previousTokenScores(patterns)[0]!;
+  const ind = inductionScores(patterns, length, 1 + prefix)[1]!; // BOS + prefix before the first copy
+  const dup = duplicateTokenScores(patterns, length, 1 + prefix)[0]!;
   const previous_token = Object.fromEntries(prev.map((s, h) => [`0.${h}`, r3(s)]));
   const induction = Object.fromEntries(ind.map((s, h) => [`1.${h}`, r3(s)]));
   const duplicate_token = Object.fromEntries(dup.map((s, h) => [`0.${h}`, r3(s)]));
